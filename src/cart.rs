@@ -1,0 +1,109 @@
+//! The rendered cart that Commerce passes to `OnCartMutation` (platform notes §2.3), with the
+//! extra fields the HTTP rendering carries. Only what the app reads is typed; unknown fields are
+//! ignored so that Commerce can add fields without breaking the app.
+
+use crate::decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderedCart {
+    pub cart_id: String,
+    #[serde(default)]
+    pub cart_number: Option<String>,
+    pub cart_state: CartState,
+    #[serde(default)]
+    pub channel_key: Option<String>,
+    pub currency_code: String,
+    pub tax_included: bool,
+    /// What the customer pays, tax included, before gift cards.
+    pub order_total: Decimal,
+    pub order_tax_total: Decimal,
+    #[serde(default)]
+    pub shipping_total: Option<Decimal>,
+    /// Only in the HTTP rendering; when absent the shipping tax is what is left of
+    /// `orderTaxTotal` after the items' tax.
+    #[serde(default)]
+    pub shipping_tax: Option<Decimal>,
+    #[serde(default)]
+    pub shipping_discount: Option<Decimal>,
+    pub items: Vec<CartItem>,
+    /// Gift cards redeemed against the cart [I]: not in the documented hook input; a host that
+    /// has them passes `[{code, amount}]` and each becomes a `gift_card` line.
+    #[serde(default)]
+    pub gift_cards: Vec<GiftCard>,
+    /// Custom fields, without Commerce's `field:` prefix (see `fields.rs`).
+    #[serde(default)]
+    pub fields: Map<String, Value>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<Value>,
+    /// The hook page's name for the invoice address…
+    #[serde(default)]
+    pub invoice_address: Option<Value>,
+    /// …which the SDK renamed in May 2026; both are accepted.
+    #[serde(default)]
+    pub invoice_recipient: Option<Value>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub profile_key: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CartState {
+    Open,
+    Completed,
+    Rejected,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartItem {
+    #[serde(default)]
+    pub cart_item_id: Option<String>,
+    pub product_number: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A whole number of units; anything else is refused (Kustom quantities are integers).
+    pub quantity: Decimal,
+    /// Price of one unit before discount, in the cart's price mode (tax included or not).
+    pub unit_price: Decimal,
+    /// The line total after discount, in the cart's price mode.
+    pub total: Decimal,
+    /// The tax of the line.
+    pub tax: Decimal,
+    /// The discount on the line; `quantity × unitPrice − discount` must equal `total`.
+    #[serde(default)]
+    pub discount: Option<Decimal>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GiftCard {
+    #[serde(default)]
+    pub code: Option<String>,
+    pub amount: Decimal,
+}
+
+impl RenderedCart {
+    /// A text custom field (`fields.<key>`), if present and a non-empty string.
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn invoice_address(&self) -> Option<&Value> {
+        self.invoice_recipient
+            .as_ref()
+            .or(self.invoice_address.as_ref())
+            .filter(|v| !v.is_null())
+    }
+}

@@ -1,0 +1,160 @@
+//! Rule `cart-kustom-sync` on Commerce's `OnCartMutation`.
+//!
+//! Builds the Kustom update payload from the rendered cart and hashes it. When Kustom is not
+//! known to hold exactly this payload, it records the hash as `kustomPendingHash` (the storefront
+//! suspends the iframe while pending ≠ synced) together with the payload itself, and schedules
+//! `syncKustomOrder` to push it. Nothing happens for a cart that is not open or has no Kustom
+//! order yet.
+
+use crate::cart::RenderedCart;
+use crate::error::{parse, AppError};
+use crate::fields::{self, dynamic_key};
+use crate::hash::payload_hash;
+use crate::host::{finish, Effect, Envelope, Interrupt, Output, TicketCommand};
+use crate::instant::Instant;
+use crate::kustom::checked_order_id;
+use crate::payload::{self, CartPayload};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+pub const JOB_DEFINITION: &str = "syncKustomOrder";
+/// Written as the pending hash when the cart cannot be sent to Kustom: never equal to a synced
+/// hash, so the storefront keeps the iframe suspended and nobody pays for a stale order.
+pub const UNSYNCABLE_PREFIX: &str = "unsyncable:";
+
+/// The `syncKustomOrder` job's parameters.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncJobParameters {
+    pub cart_id: String,
+    pub kustom_order_id: String,
+    pub hash: String,
+    pub payload: CartPayload,
+    /// How many times this sync was already retried after a transient failure.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+    /// Set when an earlier attempt may have reached Kustom unseen (timeout, 5xx): push the
+    /// cart's current pending payload even if it is not this job's own (see the job).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reassert: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+pub fn run(input: &Value) -> Output {
+    finish(step(input))
+}
+
+fn step(input: &Value) -> Result<Output, Interrupt> {
+    let envelope: Envelope = parse(input, "input")?;
+    let now = Instant::parse(&envelope.now)?;
+    let cart: RenderedCart = parse(input, "cart")?;
+
+    if !payload::is_open(&cart) {
+        return Ok(Output::done(
+            vec![],
+            vec![format!(
+                "cart {} is {:?}: nothing to sync",
+                cart.cart_id, cart.cart_state
+            )],
+        ));
+    }
+    let Some(order_id) = cart.field(fields::ORDER_ID) else {
+        return Ok(Output::done(
+            vec![],
+            vec![format!(
+                "cart {} has no Kustom order yet: nothing to sync",
+                cart.cart_id
+            )],
+        ));
+    };
+    let order_id = checked_order_id(order_id)?;
+    let pending = cart.field(fields::PENDING_HASH);
+    let synced = cart.field(fields::SYNC_HASH);
+
+    let payload = match payload::build(&cart) {
+        Ok(payload) => payload,
+        Err(refusal) => return Ok(refuse(&cart, order_id, pending, refusal)),
+    };
+    let hash = payload_hash(&payload);
+
+    // Converged on this exact payload: Kustom holds it and no other sync is in flight.
+    // (Comparing with the synced hash alone is not enough: after A → B → A, a job for B is in
+    // flight and would leave Kustom on B. Re-pending A makes that job stand down.)
+    if synced == Some(hash.as_str()) && pending.is_none_or(|p| p == hash) {
+        return Ok(Output::done(
+            vec![],
+            vec![format!(
+                "cart {}: Kustom order {order_id} is up to date ({})",
+                cart.cart_id,
+                short(&hash)
+            )],
+        ));
+    }
+
+    let mut fields_to_set = Map::new();
+    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash));
+    fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), json!(payload));
+    let parameters = SyncJobParameters {
+        cart_id: cart.cart_id.clone(),
+        kustom_order_id: order_id.to_string(),
+        hash: hash.clone(),
+        payload,
+        attempt: 0,
+        reassert: false,
+    };
+    let effects = vec![
+        Effect::TicketCommand(TicketCommand::SetDynamicFields {
+            fields: fields_to_set,
+        }),
+        Effect::ScheduleJob {
+            definition: JOB_DEFINITION.into(),
+            parameters: json!(parameters),
+            at: now.to_iso(),
+        },
+    ];
+    let log = vec![format!(
+        "cart {}: payload {} differs from synced {}; scheduled {JOB_DEFINITION} for Kustom order {order_id}",
+        cart.cart_id,
+        short(&hash),
+        synced.map(short).unwrap_or("(none)")
+    )];
+    Ok(Output::done(effects, log))
+}
+
+/// The cart cannot be represented as a Kustom order: keep the iframe suspended and say why on
+/// the cart's activity log. This is a business outcome, not a broken app.
+fn refuse(cart: &RenderedCart, order_id: &str, pending: Option<&str>, refusal: AppError) -> Output {
+    let marker = format!("{UNSYNCABLE_PREFIX}{}", refusal.code);
+    let message = format!(
+        "cart {}: not sent to Kustom order {order_id}: {refusal}",
+        cart.cart_id
+    );
+    if pending == Some(marker.as_str()) {
+        return Output::done(vec![], vec![message]);
+    }
+    let mut fields_to_set = Map::new();
+    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(marker));
+    let mut dynamic = Map::new();
+    dynamic.insert("code".into(), json!(refusal.code));
+    dynamic.insert("message".into(), json!(refusal.message));
+    dynamic.insert("kustomOrderId".into(), json!(order_id));
+    Output::done(
+        vec![
+            Effect::TicketCommand(TicketCommand::SetDynamicFields {
+                fields: fields_to_set,
+            }),
+            Effect::TicketCommand(TicketCommand::activity_log(
+                "Kustom order {{kustomOrderId}} was not updated: {{code}}: {{message}}",
+                dynamic,
+            )),
+        ],
+        vec![message],
+    )
+}
+
+pub fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}

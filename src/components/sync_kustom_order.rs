@@ -1,0 +1,296 @@
+//! Job `syncKustomOrder`: pushes a cart payload to Kustom, then records its hash as
+//! `kustomSyncHash`.
+//!
+//! Ordering guarantee — an older payload never ends up on Kustom after a newer one:
+//! 1. Read the cart. A job whose hash is no longer `kustomPendingHash` stands down: the rule
+//!    scheduled a newer job when it changed the pending hash.
+//! 2. Push, then read the cart **again**. If the pending hash did not move while the push was in
+//!    flight, no newer job can have pushed before us (any newer job reads the cart after the
+//!    change, i.e. after our first read, and pushes after that): record the sync hash.
+//! 3. If it moved, a newer job may have pushed *before* our request landed, and we may just
+//!    have overwritten it. Re-assert the newest payload (stored on the cart by the rule under
+//!    `kustomPendingPayload`) and go back to 2, a bounded number of rounds.
+//! 4. A push whose outcome is unknown (timeout, 5xx) may still land up to Kustom's 30 s server
+//!    timeout later. Its retry is scheduled after that window and re-asserts whatever is pending
+//!    then, even if it is not this job's payload.
+//!
+//! Failures: `READ_ONLY_ORDER` (the customer completed; confirmation takes over) and other
+//! permanent refusals are written to the cart's activity log; a 404 (order expired) clears the
+//! order id and hashes so the next checkout call creates a new order; transient failures retry
+//! with bounded back-off and are logged when they give up.
+
+use super::cart_kustom_sync::{short, SyncJobParameters, JOB_DEFINITION};
+use crate::error::{parse, AppError};
+use crate::fields::{self, dynamic_key};
+use crate::hash::payload_hash;
+use crate::host::{finish, Effect, Envelope, Interrupt, Output, Steps, TicketCommand};
+use crate::instant::Instant;
+use crate::kustom::{self, Outcome, SERVER_TIMEOUT_SECONDS};
+use crate::payload::CartPayload;
+use crate::settings::Settings;
+use crate::ticket::{self, CartRecord};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+/// Delays before each retry after a transient failure. The first exceeds Kustom's 30 s server
+/// timeout so that a request still in flight has landed or died before we re-assert.
+pub const RETRY_DELAYS_SECONDS: [i64; 5] = [SERVER_TIMEOUT_SECONDS + 5, 120, 600, 1800, 3600];
+/// Pushes in one run when the cart keeps changing under us; then the job reschedules itself.
+pub const MAX_PUSHES_PER_RUN: usize = 3;
+
+#[derive(Deserialize)]
+struct JobInput {
+    #[serde(flatten)]
+    parameters: SyncJobParameters,
+    #[serde(default)]
+    settings: Settings,
+}
+
+pub fn run(input: &Value) -> Output {
+    finish(step(input))
+}
+
+fn step(input: &Value) -> Result<Output, Interrupt> {
+    let envelope: Envelope = parse(input, "input")?;
+    let now = Instant::parse(&envelope.now)?;
+    let JobInput {
+        parameters: job,
+        settings,
+    } = parse(input, "input")?;
+    if payload_hash(&job.payload) != job.hash {
+        return Err(AppError::bad_input(
+            "hash",
+            "does not match the payload it was scheduled with",
+        )
+        .into());
+    }
+    let mut steps = Steps::new(&envelope.replies);
+    let mut log = Vec::new();
+
+    let mut cart = match read_cart(&mut steps, &job.cart_id)? {
+        Some(cart) => cart,
+        None => {
+            return Ok(Output::done(
+                vec![],
+                vec![format!("cart {} not found: nothing to sync", job.cart_id)],
+            ))
+        }
+    };
+    // What to push: our own payload while it is the pending one; otherwise, only when
+    // re-asserting, the newest pending payload.
+    let mut target = match cart.pending_hash.as_deref() {
+        Some(pending) if pending == job.hash => (job.hash.clone(), job.payload.clone()),
+        Some(_) if job.reassert => match stored_pending(&cart) {
+            Some(target) => target,
+            None => return Ok(Output::done(vec![], vec![stand_down(&job, &cart)])),
+        },
+        _ => return Ok(Output::done(vec![], vec![stand_down(&job, &cart)])),
+    };
+
+    for _ in 0..MAX_PUSHES_PER_RUN {
+        if !cart.is_open() {
+            return Ok(Output::done(
+                vec![],
+                vec![format!(
+                    "cart {} is {}: the Kustom order is final, nothing to sync",
+                    job.cart_id, cart.state
+                )],
+            ));
+        }
+        let Some(order_id) = cart.order_id.clone() else {
+            return Ok(Output::done(
+                vec![],
+                vec![format!("cart {} no longer has a Kustom order", job.cart_id)],
+            ));
+        };
+        let (hash, payload) = &target;
+        let push = kustom::update_order(&settings, &order_id, json!(payload))?;
+        let reply = steps.http(push)?;
+        match kustom::classify(&reply) {
+            Outcome::Success(_) => {
+                log.push(format!("pushed {} to Kustom order {order_id}", short(hash)))
+            }
+            Outcome::ReadOnly => return Ok(read_only(&job, &order_id, hash)),
+            Outcome::NotFound => return Ok(order_gone(&job, &order_id)),
+            Outcome::Transient {
+                reason,
+                applied_maybe,
+            } => {
+                return Ok(retry_later(&job, &now, &reason, applied_maybe, log));
+            }
+            Outcome::Permanent(error) => {
+                return Ok(refused(&job, &order_id, hash, &error.summary(), log))
+            }
+        }
+
+        cart = match read_cart(&mut steps, &job.cart_id)? {
+            Some(cart) => cart,
+            None => return Ok(Output::done(vec![], log)),
+        };
+        if cart.pending_hash.as_deref() == Some(hash.as_str()) {
+            if cart.sync_hash.as_deref() == Some(hash.as_str()) {
+                log.push(format!(
+                    "cart {} already records {} as synced",
+                    job.cart_id,
+                    short(hash)
+                ));
+                return Ok(Output::done(vec![], log));
+            }
+            let mut sync = Map::new();
+            sync.insert(dynamic_key(fields::SYNC_HASH), json!(hash));
+            log.push(format!(
+                "cart {}: kustomSyncHash = {}",
+                job.cart_id,
+                short(hash)
+            ));
+            let effect = TicketCommand::SetDynamicFields { fields: sync }.to_ticket(&job.cart_id);
+            return Ok(Output::done(vec![effect], log));
+        }
+        // The cart changed while our push was in flight: re-assert the newest payload.
+        match stored_pending(&cart) {
+            Some(newer) => {
+                log.push(format!(
+                    "cart changed to {} during the push; re-asserting it",
+                    cart.pending_hash.as_deref().map(short).unwrap_or("?")
+                ));
+                target = newer;
+            }
+            None => {
+                log.push(stand_down(&job, &cart));
+                return Ok(Output::done(vec![], log));
+            }
+        }
+    }
+    // Still changing after several pushes: let a fresh run re-assert whatever is newest.
+    log.push(format!(
+        "cart {} kept changing; re-asserting in a new run",
+        job.cart_id
+    ));
+    let parameters = SyncJobParameters {
+        reassert: true,
+        ..job.clone()
+    };
+    Ok(Output::done(
+        vec![schedule(&parameters, now.plus_seconds(1))],
+        log,
+    ))
+}
+
+fn read_cart(steps: &mut Steps, cart_id: &str) -> Result<Option<CartRecord>, Interrupt> {
+    let reply = steps.call(ticket::read_cart(cart_id))?;
+    Ok(ticket::parse_cart(reply)?)
+}
+
+/// The payload stored with the cart's pending hash, if it is there and really hashes to it.
+fn stored_pending(cart: &CartRecord) -> Option<(String, CartPayload)> {
+    let pending = cart.pending_hash.as_deref()?;
+    let payload: CartPayload = serde_json::from_value(cart.pending_payload.clone()?).ok()?;
+    (payload_hash(&payload) == pending).then(|| (pending.to_string(), payload))
+}
+
+fn stand_down(job: &SyncJobParameters, cart: &CartRecord) -> String {
+    format!(
+        "cart {}: pending is {}, not this job's {}; the job that set it pushes it",
+        job.cart_id,
+        cart.pending_hash.as_deref().map(short).unwrap_or("(none)"),
+        short(&job.hash)
+    )
+}
+
+fn schedule(parameters: &SyncJobParameters, at: Instant) -> Effect {
+    Effect::ScheduleJob {
+        definition: JOB_DEFINITION.into(),
+        parameters: json!(parameters),
+        at: at.to_iso(),
+    }
+}
+
+fn activity(job: &SyncJobParameters, template: &str, dynamic: Value) -> Effect {
+    let dynamic = dynamic.as_object().cloned().unwrap_or_default();
+    TicketCommand::activity_log(template, dynamic).to_ticket(&job.cart_id)
+}
+
+fn read_only(job: &SyncJobParameters, order_id: &str, hash: &str) -> Output {
+    let message = format!(
+        "Kustom order {order_id} is already complete (READ_ONLY_ORDER): cart changes {} were not sent; confirmation checks the amount",
+        short(hash)
+    );
+    let effect = activity(
+        job,
+        "Kustom order {{kustomOrderId}} was completed before the cart change {{hash}} reached it",
+        json!({"kustomOrderId": order_id, "hash": hash}),
+    );
+    Output::done(vec![effect], vec![message])
+}
+
+fn order_gone(job: &SyncJobParameters, order_id: &str) -> Output {
+    let mut clear = Map::new();
+    for field in [fields::ORDER_ID, fields::PENDING_HASH, fields::SYNC_HASH] {
+        clear.insert(dynamic_key(field), Value::Null);
+    }
+    clear.insert(fields::PENDING_PAYLOAD_KEY.into(), Value::Null);
+    let effects = vec![
+        TicketCommand::SetDynamicFields { fields: clear }.to_ticket(&job.cart_id),
+        activity(
+            job,
+            "Kustom order {{kustomOrderId}} is gone or expired; the next checkout creates a new one",
+            json!({"kustomOrderId": order_id}),
+        ),
+    ];
+    Output::done(
+        effects,
+        vec![format!(
+            "Kustom order {order_id} not found (expired?): cleared it from cart {}",
+            job.cart_id
+        )],
+    )
+}
+
+fn retry_later(
+    job: &SyncJobParameters,
+    now: &Instant,
+    reason: &str,
+    applied_maybe: bool,
+    mut log: Vec<String>,
+) -> Output {
+    let attempt = job.attempt as usize;
+    let Some(delay) = RETRY_DELAYS_SECONDS.get(attempt) else {
+        log.push(format!(
+            "Kustom still failing after {attempt} retries ({reason}); giving up"
+        ));
+        let effect = activity(
+            job,
+            "Syncing the cart to Kustom order {{kustomOrderId}} failed {{attempts}} times, last: {{reason}}. The next cart change retries.",
+            json!({"kustomOrderId": job.kustom_order_id, "attempts": attempt + 1, "reason": reason}),
+        );
+        return Output::done(vec![effect], log);
+    };
+    let parameters = SyncJobParameters {
+        attempt: job.attempt + 1,
+        reassert: job.reassert || applied_maybe,
+        ..job.clone()
+    };
+    log.push(format!(
+        "transient failure ({reason}); retry {} in {delay} s",
+        attempt + 1
+    ));
+    Output::done(vec![schedule(&parameters, now.plus_seconds(*delay))], log)
+}
+
+fn refused(
+    job: &SyncJobParameters,
+    order_id: &str,
+    hash: &str,
+    summary: &str,
+    mut log: Vec<String>,
+) -> Output {
+    log.push(format!(
+        "Kustom refused the update of order {order_id}: {summary}"
+    ));
+    let effect = activity(
+        job,
+        "Kustom refused the cart update {{hash}} for order {{kustomOrderId}}: {{error}}",
+        json!({"kustomOrderId": order_id, "hash": hash, "error": summary}),
+    );
+    Output::done(vec![effect], log)
+}

@@ -1,0 +1,239 @@
+//! The host contract (docs/host-contract.md): a component is a pure function
+//! `run(input) -> output`. It never does I/O; it asks the host to (`calls`), and is run again
+//! with the same input plus one reply per call, replaying its earlier decisions, until it is
+//! done (`effects`, and for ingresses a `response`).
+
+use crate::error::AppError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// What a component returns to the host.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Output {
+    /// Perform these calls, append one reply each to `replies`, and run again.
+    Calls { calls: Vec<Call> },
+    /// Finished: apply the effects (and send the response, for an ingress).
+    Done {
+        effects: Vec<Effect>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        response: Option<Response>,
+        /// What happened and why, for the host's log. Never needed to apply the effects.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        log: Vec<String>,
+    },
+    /// The input was unusable; nothing is to be applied.
+    Error { error: AppError },
+}
+
+impl Output {
+    pub fn done(effects: Vec<Effect>, log: Vec<String>) -> Output {
+        Output::Done {
+            effects,
+            response: None,
+            log,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_else(
+            |err| serde_json::json!({"error": {"code": "INTERNAL", "message": err.to_string()}}),
+        )
+    }
+}
+
+/// An ingress's HTTP answer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    pub status_code: u16,
+    pub content: Value,
+}
+
+/// Effects, in Hantera's own shapes (`effect` is the discriminator).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "camelCase")]
+pub enum Effect {
+    /// A command on the ticket the hook is about (here: the cart).
+    TicketCommand(TicketCommand),
+    #[serde(rename_all = "camelCase")]
+    ScheduleJob {
+        definition: String,
+        parameters: Value,
+        at: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    MessageActor {
+        actor_type: String,
+        actor_id: String,
+        message_type: String,
+        body: Value,
+    },
+    ValidationError {
+        code: String,
+        message: Option<String>,
+        details: Option<Value>,
+    },
+}
+
+/// Ticket commands the app uses (platform notes §1.3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum TicketCommand {
+    /// Fields left out are unchanged; `null` removes a field.
+    SetDynamicFields { fields: Map<String, Value> },
+    #[serde(rename_all = "camelCase")]
+    AddActivityLog {
+        message_template: String,
+        dynamic: Map<String, Value>,
+    },
+}
+
+impl TicketCommand {
+    /// The same command sent from a job, where there is no hook ticket: `messageActor`
+    /// `applyCommands` on the ticket.
+    pub fn to_ticket(&self, ticket_id: &str) -> Effect {
+        Effect::MessageActor {
+            actor_type: "ticket".into(),
+            actor_id: ticket_id.into(),
+            message_type: "applyCommands".into(),
+            body: serde_json::json!({ "commands": [self] }),
+        }
+    }
+
+    pub fn activity_log(message: impl Into<String>, dynamic: Map<String, Value>) -> Self {
+        TicketCommand::AddActivityLog {
+            message_template: message.into(),
+            dynamic,
+        }
+    }
+}
+
+/// Requests the host performs on the component's behalf.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "camelCase")]
+pub enum Call {
+    /// An HTTP request (to Kustom). The reply is an `HttpReply`.
+    #[serde(rename_all = "camelCase")]
+    Http {
+        method: String,
+        url: String,
+        headers: BTreeMap<String, String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body: Option<Value>,
+        timeout_ms: u32,
+    },
+    /// Hantera's `messageActor(actorType, actorId, messages)`; the reply is its result
+    /// `{actorId, paths, data, errors}`.
+    #[serde(rename_all = "camelCase")]
+    MessageActor {
+        actor_type: String,
+        actor_id: String,
+        messages: Vec<Value>,
+    },
+}
+
+/// The reply to an `http` call: either the response, or why there is none.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum HttpReply {
+    Response {
+        status: u16,
+        #[serde(default)]
+        body: Value,
+    },
+    Failed {
+        error: TransportError,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct TransportError {
+    /// `timeout` (the request may or may not have been applied) or `network` (not sent).
+    pub kind: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+impl HttpReply {
+    /// The response body as JSON. Hosts may pass the body as text; an empty or non-JSON body
+    /// (Kustom answers an expired order with an empty 404) becomes `Null` or a string.
+    pub fn json_body(&self) -> Value {
+        match self {
+            HttpReply::Response {
+                body: Value::String(text),
+                ..
+            } => {
+                if text.trim().is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
+                }
+            }
+            HttpReply::Response { body, .. } => body.clone(),
+            HttpReply::Failed { .. } => Value::Null,
+        }
+    }
+}
+
+/// Why a step did not run to the end: it needs a call's reply first, or it failed.
+#[derive(Debug)]
+pub enum Interrupt {
+    Call(Call),
+    Error(AppError),
+}
+
+impl From<AppError> for Interrupt {
+    fn from(error: AppError) -> Self {
+        Interrupt::Error(error)
+    }
+}
+
+/// Replays the replies the host has so far. Component code makes its calls in order with
+/// `steps.call(…)?`; the first call without a reply interrupts the run and is handed to the host.
+pub struct Steps<'a> {
+    replies: &'a [Value],
+    next: usize,
+}
+
+impl<'a> Steps<'a> {
+    pub fn new(replies: &'a [Value]) -> Self {
+        Steps { replies, next: 0 }
+    }
+
+    pub fn call(&mut self, call: Call) -> Result<&'a Value, Interrupt> {
+        match self.replies.get(self.next) {
+            Some(reply) => {
+                self.next += 1;
+                Ok(reply)
+            }
+            None => Err(Interrupt::Call(call)),
+        }
+    }
+
+    /// An HTTP call whose reply is parsed as an `HttpReply`.
+    pub fn http(&mut self, call: Call) -> Result<HttpReply, Interrupt> {
+        let index = self.next;
+        let reply = self.call(call)?;
+        Ok(crate::error::parse(reply, &format!("replies[{index}]"))?)
+    }
+}
+
+/// Turns a component's result into the contract's output.
+pub fn finish(result: Result<Output, Interrupt>) -> Output {
+    match result {
+        Ok(output) => output,
+        Err(Interrupt::Call(call)) => Output::Calls { calls: vec![call] },
+        Err(Interrupt::Error(error)) => Output::Error { error },
+    }
+}
+
+/// The fields every component input carries beside its trigger's own fields.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Envelope {
+    /// ISO 8601 instant supplied by the host; components never read a clock.
+    pub now: String,
+    #[serde(default)]
+    pub replies: Vec<Value>,
+}

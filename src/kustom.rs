@@ -1,0 +1,231 @@
+//! Requests to Kustom's APIs as `http` calls, and what their replies mean
+//! (Kustom API reference §2, §7, §8).
+
+use crate::error::AppError;
+use crate::host::{Call, HttpReply};
+use crate::settings::Settings;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Client timeout for Checkout API calls. Kustom's own server-side limit is 30 s (then 504);
+/// a request still running when we give up may yet be applied, see `Outcome::Transient`.
+pub const CHECKOUT_TIMEOUT_MS: u32 = 10_000;
+/// Kustom answers a Checkout request within this long or not at all (its 504).
+pub const SERVER_TIMEOUT_SECONDS: i64 = 30;
+
+const USER_AGENT: &str = concat!(
+    "Library/kustom-hantera_",
+    env!("CARGO_PKG_VERSION"),
+    " Language/Rust"
+);
+
+/// `POST /checkout/v3/orders/{order_id}`: update an incomplete checkout order.
+pub fn update_order(settings: &Settings, order_id: &str, body: Value) -> Result<Call, AppError> {
+    Ok(Call::Http {
+        method: "POST".into(),
+        url: format!(
+            "{}/checkout/v3/orders/{}",
+            settings.api_base_url()?,
+            checked_order_id(order_id)?
+        ),
+        headers: headers(settings)?,
+        body: Some(body),
+        timeout_ms: CHECKOUT_TIMEOUT_MS,
+    })
+}
+
+fn headers(settings: &Settings) -> Result<BTreeMap<String, String>, AppError> {
+    Ok(BTreeMap::from([
+        ("Authorization".to_string(), settings.authorization()?),
+        ("Content-Type".to_string(), "application/json".to_string()),
+        ("Accept".to_string(), "application/json".to_string()),
+        ("User-Agent".to_string(), USER_AGENT.to_string()),
+    ]))
+}
+
+/// Kustom order ids are UUID-shaped; anything else must not be spliced into a URL path.
+pub fn checked_order_id(order_id: &str) -> Result<&str, AppError> {
+    let ok = !order_id.is_empty()
+        && order_id.len() <= 255
+        && order_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(order_id)
+    } else {
+        Err(AppError::bad_input(
+            "kustomOrderId",
+            format!("{order_id:?} is not a Kustom order id"),
+        ))
+    }
+}
+
+/// What a Checkout API reply means for the caller.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// 2xx, with the (parsed) body.
+    Success(Value),
+    /// 403 `READ_ONLY_ORDER`: the customer completed the purchase; the order can't change.
+    ReadOnly,
+    /// 404 (often with an empty body): the order expired (48 h) or never existed.
+    NotFound,
+    /// Worth retrying later: 5xx, 429, timeout, network. `applied_maybe` is true when the
+    /// request may still have been applied (timeout, 5xx).
+    Transient { reason: String, applied_maybe: bool },
+    /// Any other refusal: retrying the same request cannot help.
+    Permanent(ApiError),
+}
+
+/// Kustom's error body `{error_code, error_messages, correlation_id}` with the status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: Option<String>,
+    pub messages: Vec<String>,
+    pub correlation_id: Option<String>,
+}
+
+impl ApiError {
+    fn from_body(status: u16, body: &Value) -> ApiError {
+        let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
+        let messages = match body.get("error_messages") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => text("error_message").into_iter().collect(),
+        };
+        ApiError {
+            status,
+            code: text("error_code"),
+            messages,
+            correlation_id: text("correlation_id"),
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        let mut out = format!("HTTP {}", self.status);
+        if let Some(code) = &self.code {
+            out.push_str(&format!(" {code}"));
+        }
+        if !self.messages.is_empty() {
+            out.push_str(&format!(": {}", self.messages.join("; ")));
+        }
+        if let Some(id) = &self.correlation_id {
+            out.push_str(&format!(" (correlation_id {id})"));
+        }
+        out
+    }
+}
+
+pub fn classify(reply: &HttpReply) -> Outcome {
+    let status = match reply {
+        HttpReply::Failed { error } => {
+            return Outcome::Transient {
+                reason: format!("{}: {}", error.kind, error.message)
+                    .trim_end_matches([':', ' '])
+                    .to_string(),
+                // A network error before sending is safe; a timeout is not known to be.
+                applied_maybe: error.kind != "network",
+            };
+        }
+        HttpReply::Response { status, .. } => *status,
+    };
+    let body = reply.json_body();
+    let error = ApiError::from_body(status, &body);
+    match status {
+        200..=299 => Outcome::Success(body),
+        403 if error.code.as_deref() == Some("READ_ONLY_ORDER") => Outcome::ReadOnly,
+        404 => Outcome::NotFound,
+        429 => Outcome::Transient {
+            reason: error.summary(),
+            applied_maybe: false,
+        },
+        500..=599 => Outcome::Transient {
+            reason: error.summary(),
+            applied_maybe: true,
+        },
+        _ => Outcome::Permanent(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn reply(value: Value) -> HttpReply {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn classifies_kustom_answers() {
+        assert_eq!(
+            classify(&reply(json!({"status": 200, "body": {"order_id": "x"}}))),
+            Outcome::Success(json!({"order_id": "x"}))
+        );
+        assert_eq!(
+            classify(&reply(
+                json!({"status": 403, "body": "{\"error_code\":\"READ_ONLY_ORDER\",\"error_messages\":[\"Resource is read-only\"]}"})
+            )),
+            Outcome::ReadOnly
+        );
+        assert_eq!(
+            classify(&reply(json!({"status": 404, "body": ""}))),
+            Outcome::NotFound
+        );
+        assert!(matches!(
+            classify(&reply(json!({"status": 503, "body": "<html>busy</html>"}))),
+            Outcome::Transient {
+                applied_maybe: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(&reply(json!({"status": 429}))),
+            Outcome::Transient {
+                applied_maybe: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(&reply(json!({"error": {"kind": "timeout"}}))),
+            Outcome::Transient {
+                applied_maybe: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(&reply(
+                json!({"error": {"kind": "network", "message": "refused"}})
+            )),
+            Outcome::Transient {
+                applied_maybe: false,
+                ..
+            }
+        ));
+        let Outcome::Permanent(err) = classify(&reply(json!({"status": 400, "body": {
+            "error_code": "BAD_VALUE", "error_messages": ["Bad value: order_lines[0].total_tax_amount"],
+            "correlation_id": "1b4c6bfa"}})))
+        else {
+            panic!("400 is permanent")
+        };
+        assert_eq!(err.summary(), "HTTP 400 BAD_VALUE: Bad value: order_lines[0].total_tax_amount (correlation_id 1b4c6bfa)");
+        // 403 without READ_ONLY_ORDER (e.g. merchant inactive) is not "already complete"
+        assert!(matches!(
+            classify(&reply(
+                json!({"status": 403, "body": {"error_code": "MERCHANT_INACTIVE"}})
+            )),
+            Outcome::Permanent(_)
+        ));
+    }
+
+    #[test]
+    fn order_ids_are_checked_before_they_reach_a_url() {
+        assert!(checked_order_id("8cf27b55-53e8-6aba-9fb4-7c692e56ddee").is_ok());
+        for bad in ["", "../admin", "a/b", "x?y=1", "a b"] {
+            assert_eq!(checked_order_id(bad).unwrap_err().code, "BAD_INPUT");
+        }
+    }
+}

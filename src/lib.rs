@@ -1,0 +1,26 @@
+//! Core of the Kustom Checkout app for Hantera: every component's logic as pure functions.
+//!
+//! Layout, from the inside out:
+//! - money and data: [`decimal`] (exact amounts), [`currency`] (ISO 4217 exponents),
+//!   [`cart`] (the rendered cart input), [`payload`] (the Kustom order lines), [`hash`];
+//! - the host contract: [`host`] (outputs, effects, calls, replaying replies), [`error`];
+//! - the outside world as data: [`kustom`] (requests and reply classification),
+//!   [`ticket`] (reading the cart from a job), [`fields`] (where state lives on the cart),
+//!   [`settings`], [`instant`];
+//! - [`components`]: one module per Hantera component.
+//!
+//! Nothing here does I/O, reads a clock or draws randomness (docs/host-contract.md).
+
+pub mod cart;
+pub mod components;
+pub mod currency;
+pub mod decimal;
+pub mod error;
+pub mod fields;
+pub mod hash;
+pub mod host;
+pub mod instant;
+pub mod kustom;
+pub mod payload;
+pub mod settings;
+pub mod ticket;

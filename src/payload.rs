@@ -1,0 +1,470 @@
+//! Builds the cart part of a Kustom order (`purchase_currency`, `order_amount`,
+//! `order_tax_amount`, `order_lines`) from a rendered cart. The checkout ingress and the sync
+//! rule both use this one builder, so an unchanged cart always hashes the same.
+//!
+//! Money rules (Kustom API reference §2.8):
+//! - amounts are integers in the currency's minor units (`currency.rs`);
+//! - per line `total_amount = quantity × unit_price − total_discount_amount`, and
+//!   `total_tax_amount = round(total_amount × tax_rate / (10000 + tax_rate))` (tax included);
+//! - `order_amount = Σ total_amount` and `order_tax_amount = Σ total_tax_amount` hold by
+//!   construction (plus the `sales_tax` line for tax-exclusive carts);
+//! - the cart's own total is authoritative for what the customer pays: a difference from the
+//!   line sum of at most one minor unit per line (rounding) becomes an explicit `Rounding` line;
+//!   a larger one is refused.
+
+use crate::cart::{CartState, RenderedCart};
+use crate::currency::minor_unit_exponent;
+use crate::decimal::{round_half_away, Decimal};
+use crate::error::AppError;
+use serde::{Deserialize, Serialize};
+
+/// Kustom's limit on `order_lines` (Checkout spec).
+pub const MAX_ORDER_LINES: usize = 1000;
+/// Kustom's limit on `unit_price` and `total_amount` of a line.
+pub const MAX_LINE_AMOUNT: i64 = 100_000_000;
+/// Plugins saw `Bad value: order_lines[N].reference` above 64 characters.
+const MAX_REFERENCE_CHARS: usize = 64;
+const MAX_NAME_CHARS: usize = 255;
+pub const ROUNDING_REFERENCE: &str = "rounding";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineType {
+    Physical,
+    Discount,
+    ShippingFee,
+    SalesTax,
+    GiftCard,
+    Surcharge,
+}
+
+/// One Kustom `order_line`, with exactly the fields the app sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    #[serde(rename = "type")]
+    pub kind: LineType,
+    pub reference: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub tax_rate: i64,
+    pub total_amount: i64,
+    pub total_discount_amount: i64,
+    pub total_tax_amount: i64,
+}
+
+/// The body of `POST /checkout/v3/orders/{id}` (update), and the cart part of a create.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartPayload {
+    pub purchase_currency: String,
+    pub order_amount: i64,
+    pub order_tax_amount: i64,
+    pub order_lines: Vec<OrderLine>,
+}
+
+/// Builds the payload, or says exactly why the cart cannot be sent to Kustom.
+pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
+    let currency = cart.currency_code.trim().to_ascii_uppercase();
+    let exponent = minor_unit_exponent(&currency).ok_or_else(|| {
+        AppError::new(
+            "UNKNOWN_CURRENCY",
+            format!(
+                "currencyCode {:?} is not an ISO 4217 currency",
+                cart.currency_code
+            ),
+        )
+    })?;
+    let minor = |d: Decimal| d.to_minor_units(exponent);
+    let mut builder = Lines::new(cart.tax_included);
+
+    for (index, item) in cart.items.iter().enumerate() {
+        let at = |field: &str| format!("items[{index}].{field}");
+        let quantity = item
+            .quantity
+            .to_integer()
+            .filter(|q| *q >= 0)
+            .ok_or_else(|| {
+                AppError::bad_input(
+                    at("quantity"),
+                    format!("must be a whole number ≥ 0, got {}", item.quantity),
+                )
+            })?;
+        for (name, value) in [("unitPrice", item.unit_price), ("total", item.total)] {
+            if value.is_negative() {
+                return Err(AppError::bad_input(
+                    at(name),
+                    format!("must not be negative, got {value}"),
+                ));
+            }
+        }
+        // The cart's own arithmetic must hold exactly (to below one minor unit) before we
+        // derive anything from it; otherwise we would be guessing what the customer pays.
+        let discount = item.discount.unwrap_or(Decimal::ZERO);
+        let drift = item
+            .unit_price
+            .mul_int(quantity)
+            .sub(discount)
+            .sub(item.total);
+        if !drift.is_below_one_minor_unit(exponent) {
+            return Err(AppError::new(
+                "ITEM_TOTAL_MISMATCH",
+                format!(
+                    "{}: quantity {} × unitPrice {} − discount {} ≠ total {}",
+                    at("total"),
+                    quantity,
+                    item.unit_price,
+                    discount,
+                    item.total
+                ),
+            ));
+        }
+        if quantity == 0 {
+            // Nothing is bought; Kustom would show an empty line.
+            continue;
+        }
+        let name = item
+            .description
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or(&item.product_number);
+        builder.goods_line(
+            LineType::Physical,
+            &item.product_number,
+            name,
+            quantity,
+            minor(item.unit_price),
+            minor(item.total),
+            minor(item.tax),
+            &at("tax"),
+        )?;
+    }
+
+    let shipping_total = cart.shipping_total.map(minor).unwrap_or(0);
+    let shipping_discount = cart.shipping_discount.map(minor).unwrap_or(0);
+    if shipping_total != 0 || shipping_discount != 0 {
+        if shipping_total < 0 || shipping_discount < 0 {
+            return Err(AppError::bad_input(
+                "shippingTotal",
+                "shipping amounts must not be negative",
+            ));
+        }
+        let shipping_tax = match cart.shipping_tax {
+            Some(tax) => minor(tax),
+            // Not in the hook input: the tax left over after the items is the shipping tax.
+            None if cart.tax_included => minor(cart.order_tax_total) - builder.cart_item_tax,
+            None => 0,
+        };
+        builder.goods_line(
+            LineType::ShippingFee,
+            "shipping",
+            "Shipping",
+            1,
+            shipping_total + shipping_discount,
+            shipping_total,
+            shipping_tax,
+            "shippingTax",
+        )?;
+    }
+
+    if !cart.tax_included {
+        // Kustom's sales-tax convention: goods at tax_rate 0, all tax on one `sales_tax` line.
+        let sales_tax = minor(cart.order_tax_total);
+        if sales_tax < 0 {
+            return Err(AppError::bad_input("orderTaxTotal", "must not be negative"));
+        }
+        if sales_tax > 0 {
+            builder.push(OrderLine {
+                kind: LineType::SalesTax,
+                reference: "sales-tax".into(),
+                name: "Sales tax".into(),
+                quantity: 1,
+                unit_price: sales_tax,
+                tax_rate: 0,
+                total_amount: sales_tax,
+                total_discount_amount: 0,
+                total_tax_amount: 0,
+            })?;
+        }
+    }
+
+    let mut gift_card_total = 0i64;
+    for (index, card) in cart.gift_cards.iter().enumerate() {
+        let amount = minor(card.amount);
+        if amount <= 0 {
+            return Err(AppError::bad_input(
+                format!("giftCards[{index}].amount"),
+                "must be positive",
+            ));
+        }
+        gift_card_total += amount;
+        builder.push(OrderLine {
+            kind: LineType::GiftCard,
+            reference: truncate(
+                card.code.as_deref().unwrap_or("gift-card"),
+                MAX_REFERENCE_CHARS,
+            ),
+            name: "Gift card".into(),
+            quantity: 1,
+            unit_price: -amount,
+            tax_rate: 0,
+            total_amount: -amount,
+            total_discount_amount: 0,
+            total_tax_amount: 0,
+        })?;
+    }
+
+    // Reconcile the line sum with what the cart says the customer pays.
+    let expected = minor(cart.order_total) - gift_card_total;
+    let difference = expected - builder.amount_sum();
+    if difference != 0 {
+        let tolerance = builder.rounding_tolerance();
+        if difference.abs() > tolerance {
+            return Err(AppError::new(
+                "TOTALS_MISMATCH",
+                format!(
+                    "the cart total {} ({} minor units after gift cards) differs from its lines \
+                     ({} minor units) by {}, more than the rounding tolerance of {}; \
+                     order-level amounts that are not on a line cannot be sent to Kustom",
+                    cart.order_total,
+                    expected,
+                    builder.amount_sum(),
+                    difference,
+                    tolerance
+                ),
+            ));
+        }
+        builder.push(OrderLine {
+            kind: if difference > 0 {
+                LineType::Surcharge
+            } else {
+                LineType::Discount
+            },
+            reference: ROUNDING_REFERENCE.into(),
+            name: "Rounding".into(),
+            quantity: 1,
+            unit_price: difference,
+            tax_rate: 0,
+            total_amount: difference,
+            total_discount_amount: 0,
+            total_tax_amount: 0,
+        })?;
+    }
+
+    let order_amount = builder.amount_sum();
+    if order_amount < 0 {
+        return Err(AppError::new(
+            "NEGATIVE_ORDER_AMOUNT",
+            format!("gift cards exceed the cart total: order amount would be {order_amount}"),
+        ));
+    }
+    let order_tax_amount = builder.tax_sum();
+    if cart.tax_included {
+        // The Kustom tax is recomputed per line from the line total; it may differ from the
+        // cart's (per-unit rounded) tax by a little, but not by more than the rounding allows.
+        let cart_tax = minor(cart.order_tax_total);
+        let tax_tolerance = builder.tax_tolerance;
+        if (cart_tax - order_tax_amount).abs() > tax_tolerance {
+            return Err(AppError::new(
+                "TAX_MISMATCH",
+                format!(
+                    "the cart's tax total {} ({cart_tax} minor units) differs from the lines' \
+                     tax ({order_tax_amount}) by more than the rounding tolerance of {tax_tolerance}",
+                    cart.order_tax_total
+                ),
+            ));
+        }
+    }
+    Ok(CartPayload {
+        purchase_currency: currency,
+        order_amount,
+        order_tax_amount,
+        order_lines: builder.lines,
+    })
+}
+
+/// Whether the sync rule should look at this cart at all.
+pub fn is_open(cart: &RenderedCart) -> bool {
+    cart.cart_state == CartState::Open
+}
+
+/// Accumulates lines and the tolerances their rounding allows.
+struct Lines {
+    tax_included: bool,
+    lines: Vec<OrderLine>,
+    /// Σ of the cart's own item tax (minor units), for deriving a missing shipping tax.
+    cart_item_tax: i64,
+    /// How far Σ line tax may be from the cart's tax total: per line max(1, quantity).
+    tax_tolerance: i64,
+}
+
+impl Lines {
+    fn new(tax_included: bool) -> Self {
+        Lines {
+            tax_included,
+            lines: Vec::new(),
+            cart_item_tax: 0,
+            tax_tolerance: 0,
+        }
+    }
+
+    fn push(&mut self, line: OrderLine) -> Result<(), AppError> {
+        if self.lines.len() >= MAX_ORDER_LINES {
+            return Err(AppError::new(
+                "CART_TOO_LARGE",
+                format!("Kustom accepts at most {MAX_ORDER_LINES} order lines"),
+            ));
+        }
+        for (name, value) in [
+            ("unit_price", line.unit_price),
+            ("total_amount", line.total_amount),
+        ] {
+            if value.abs() > MAX_LINE_AMOUNT {
+                return Err(AppError::new(
+                    "AMOUNT_TOO_LARGE",
+                    format!(
+                        "line {:?}: {name} {value} exceeds Kustom's limit of {MAX_LINE_AMOUNT} minor units",
+                        line.reference
+                    ),
+                ));
+            }
+        }
+        self.lines.push(line);
+        Ok(())
+    }
+
+    /// A goods or shipping line from the cart's amounts (minor units).
+    #[allow(clippy::too_many_arguments)]
+    fn goods_line(
+        &mut self,
+        kind: LineType,
+        reference: &str,
+        name: &str,
+        quantity: i64,
+        unit_price: i64,
+        total: i64,
+        cart_tax: i64,
+        tax_field: &str,
+    ) -> Result<(), AppError> {
+        // The line total is authoritative. When the unit price had sub-minor decimals its
+        // rounding can make quantity × unit_price fall short of the total; round it up instead,
+        // so that total_discount_amount stays ≥ 0 as Kustom requires.
+        let mut unit_price = unit_price;
+        if quantity * unit_price < total {
+            unit_price = (total + quantity - 1) / quantity;
+        }
+        let discount = quantity * unit_price - total;
+        let (tax_rate, total_tax_amount) = if self.tax_included {
+            let rate = derive_tax_rate(total, cart_tax, quantity).ok_or_else(|| {
+                AppError::bad_input(
+                    tax_field,
+                    format!("tax {cart_tax} does not fit line total {total} at any tax rate"),
+                )
+            })?;
+            (rate, line_tax(total, rate))
+        } else {
+            (0, 0)
+        };
+        if kind == LineType::Physical {
+            self.cart_item_tax += cart_tax;
+        }
+        self.tax_tolerance += quantity.max(1);
+        self.push(OrderLine {
+            kind,
+            reference: truncate(reference, MAX_REFERENCE_CHARS),
+            name: truncate(name, MAX_NAME_CHARS),
+            quantity,
+            unit_price,
+            tax_rate,
+            total_amount: total,
+            total_discount_amount: discount,
+            total_tax_amount,
+        })
+    }
+
+    fn amount_sum(&self) -> i64 {
+        self.lines.iter().map(|l| l.total_amount).sum()
+    }
+
+    /// Σ total_tax_amount, plus the sales-tax line's amount (tax-exclusive carts).
+    fn tax_sum(&self) -> i64 {
+        self.lines
+            .iter()
+            .map(|l| match l.kind {
+                LineType::SalesTax => l.total_amount,
+                _ => l.total_tax_amount,
+            })
+            .sum()
+    }
+
+    /// One minor unit per converted line: each conversion can round by at most half a unit, and
+    /// the cart's own total by another half.
+    fn rounding_tolerance(&self) -> i64 {
+        (self.lines.len() as i64).max(1)
+    }
+}
+
+/// Kustom's per-line tax for a tax-inclusive total: `total × rate / (10000 + rate)`, rounded
+/// half away from zero (5 × 100.00 at 10 % → 45.45, as in Kustom's docs).
+pub fn line_tax(total_amount: i64, tax_rate: i64) -> i64 {
+    round_half_away(
+        i128::from(total_amount) * i128::from(tax_rate),
+        i128::from(10_000 + tax_rate),
+    ) as i64
+}
+
+/// The tax rate (hundredths of a percent) of a tax-inclusive line, from its total and tax.
+///
+/// The rendered cart carries no rate, so it is derived: the nearest whole percent is preferred,
+/// then the nearest tenth (7.7 %, 5.5 %), then the exact rate; the first whose Kustom tax is
+/// within the rounding the cart may have applied per unit (max(1, quantity) minor units) wins.
+pub fn derive_tax_rate(total: i64, tax: i64, quantity: i64) -> Option<i64> {
+    if tax == 0 {
+        return Some(0);
+    }
+    let net = total - tax;
+    if total <= 0 || tax < 0 || net <= 0 {
+        return None;
+    }
+    let exact = round_half_away(i128::from(tax) * 10_000, i128::from(net)) as i64;
+    let tolerance = quantity.max(1);
+    [
+        round_half_away(i128::from(exact), 100) as i64 * 100,
+        round_half_away(i128::from(exact), 10) as i64 * 10,
+        exact,
+    ]
+    .into_iter()
+    .find(|rate| (0..=10_000).contains(rate) && (line_tax(total, *rate) - tax).abs() <= tolerance)
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_tax_matches_kustoms_worked_examples() {
+        // 5 × 100.00 at 10 %: 50000 − 50000·10000/11000 = 4545.45 → 4545
+        assert_eq!(line_tax(50_000, 1000), 4545);
+        // discount example: total 250.00 at 25 % → 50.00
+        assert_eq!(line_tax(25_000, 2500), 5000);
+        assert_eq!(line_tax(-2_500, 2500), -500);
+        assert_eq!(line_tax(0, 2500), 0);
+    }
+
+    #[test]
+    fn tax_rates_snap_to_the_rate_the_cart_used() {
+        assert_eq!(derive_tax_rate(12_500, 2_500, 1), Some(2500));
+        // 9.99 at 25 %: tax 2.00 → the exact rate would be 25.03 %; 25 % fits within 1 öre.
+        assert_eq!(derive_tax_rate(999, 200, 1), Some(2500));
+        // per-unit rounded tax of 100 × 9.99 at 25 % (100 × 2.00) still gives 25 %
+        assert_eq!(derive_tax_rate(99_900, 20_000, 100), Some(2500));
+        // Swiss 8.1 %: 108.10 incl. 8.10
+        assert_eq!(derive_tax_rate(10_810, 810, 1), Some(810));
+        assert_eq!(derive_tax_rate(10_000, 0, 1), Some(0));
+        assert_eq!(derive_tax_rate(100, 100, 1), None);
+        assert_eq!(derive_tax_rate(100, -5, 1), None);
+    }
+}

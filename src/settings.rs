@@ -1,0 +1,152 @@
+//! The app's settings (registry `apps/kustom/settings/<name>`), passed to every component as
+//! `settings`. The key names are our choice ([?] in the platform notes); `manifest.toml`
+//! declares them.
+
+use crate::error::AppError;
+use base64::Engine;
+use serde::Deserialize;
+
+pub const PLAYGROUND_API: &str = "https://api.playground.kustom.co";
+pub const PRODUCTION_API: &str = "https://api.kustom.co";
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// A Kustom API key (`kco_test_api_…` / `kco_live_api_…`).
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// Optional with an API key (`<MID>-<suffix>`); required with a legacy password.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Legacy Klarna-era shared secret, used with `username`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// `playground` (default) or `production`.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// Overrides the environment's API host; for an emulator or a proxy, never needed in
+    /// production.
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+    /// The shop's public base URL that push and validation URLs are built from.
+    #[serde(default)]
+    pub public_base_url: Option<String>,
+}
+
+impl Settings {
+    /// The Kustom API base URL, without a trailing slash.
+    pub fn api_base_url(&self) -> Result<String, AppError> {
+        if let Some(url) = self
+            .api_base_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
+            return Ok(url.trim().trim_end_matches('/').to_string());
+        }
+        match self.environment.as_deref().map(str::trim) {
+            None | Some("") | Some("playground") => Ok(PLAYGROUND_API.into()),
+            Some("production") => Ok(PRODUCTION_API.into()),
+            Some(other) => Err(AppError::new(
+                "BAD_SETTINGS",
+                format!("environment must be \"playground\" or \"production\", not {other:?}"),
+            )),
+        }
+    }
+
+    /// The `Authorization` header value (Kustom API reference §1.2):
+    /// an API key alone is sent raw as `Basic <key>`; a username with a key or a legacy
+    /// password is sent as `Basic base64(username:secret)`.
+    pub fn authorization(&self) -> Result<String, AppError> {
+        let non_empty = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let (key, user, password) = (
+            non_empty(&self.api_key),
+            non_empty(&self.username),
+            non_empty(&self.password),
+        );
+        let basic = |user: &str, secret: &str| {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
+            format!("Basic {encoded}")
+        };
+        match (key, user, password) {
+            (Some(key), None, None) => Ok(format!("Basic {key}")),
+            (Some(key), Some(user), None) => Ok(basic(&user, &key)),
+            (None, Some(user), Some(password)) => Ok(basic(&user, &password)),
+            (Some(_), _, Some(_)) => Err(AppError::new(
+                "BAD_SETTINGS",
+                "set either apiKey or password, not both",
+            )),
+            _ => Err(AppError::new(
+                "BAD_SETTINGS",
+                "Kustom credentials are missing: set apiKey (optionally with username), or username and password",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(key: Option<&str>, user: Option<&str>, password: Option<&str>) -> Settings {
+        Settings {
+            api_key: key.map(Into::into),
+            username: user.map(Into::into),
+            password: password.map(Into::into),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn authorization_forms() {
+        let raw = settings(Some("kco_test_api_abc"), None, None);
+        assert_eq!(raw.authorization().unwrap(), "Basic kco_test_api_abc");
+        // base64("K123-x:kco_test_api_abc")
+        let with_user = settings(Some("kco_test_api_abc"), Some("K123-x"), None);
+        assert_eq!(
+            with_user.authorization().unwrap(),
+            "Basic SzEyMy14Omtjb190ZXN0X2FwaV9hYmM="
+        );
+        let legacy = settings(None, Some("PK01931_x"), Some("s3cret"));
+        assert_eq!(
+            legacy.authorization().unwrap(),
+            "Basic UEswMTkzMV94OnMzY3JldA=="
+        );
+        assert_eq!(
+            settings(None, None, None).authorization().unwrap_err().code,
+            "BAD_SETTINGS"
+        );
+        assert_eq!(
+            settings(None, Some("u"), None)
+                .authorization()
+                .unwrap_err()
+                .code,
+            "BAD_SETTINGS"
+        );
+        assert_eq!(
+            settings(Some("k"), None, Some("p"))
+                .authorization()
+                .unwrap_err()
+                .code,
+            "BAD_SETTINGS"
+        );
+    }
+
+    #[test]
+    fn base_url_from_environment_or_override() {
+        let mut s = Settings::default();
+        assert_eq!(s.api_base_url().unwrap(), PLAYGROUND_API);
+        s.environment = Some("production".into());
+        assert_eq!(s.api_base_url().unwrap(), PRODUCTION_API);
+        s.api_base_url = Some("http://127.0.0.1:8080/".into());
+        assert_eq!(s.api_base_url().unwrap(), "http://127.0.0.1:8080");
+        s.api_base_url = None;
+        s.environment = Some("live".into());
+        assert_eq!(s.api_base_url().unwrap_err().code, "BAD_SETTINGS");
+    }
+}

@@ -1,0 +1,85 @@
+//! Reading the cart ticket from a job (which, unlike a rule, is not handed the cart):
+//! `messageActor('ticket', cartId, [{type: 'query', body: {query: {fields: ['state', 'dynamic']}}}])`.
+//! The query body and the reply's `data.query.{state, dynamic}` shape follow the cookbook's
+//! preview-then-query example ([I] in the platform notes); they live here so that they are one
+//! place to change.
+
+use crate::error::AppError;
+use crate::fields;
+use crate::host::Call;
+use serde_json::{json, Value};
+
+/// The app's view of a cart ticket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CartRecord {
+    pub state: String,
+    pub order_id: Option<String>,
+    pub pending_hash: Option<String>,
+    pub sync_hash: Option<String>,
+    pub pending_payload: Option<Value>,
+}
+
+impl CartRecord {
+    pub fn is_open(&self) -> bool {
+        self.state == "open"
+    }
+}
+
+pub fn read_cart(cart_id: &str) -> Call {
+    Call::MessageActor {
+        actor_type: "ticket".into(),
+        actor_id: cart_id.into(),
+        messages: vec![
+            json!({"type": "query", "body": {"query": {"fields": ["state", "dynamic"]}}}),
+        ],
+    }
+}
+
+/// `Ok(None)` when the ticket does not exist.
+pub fn parse_cart(reply: &Value) -> Result<Option<CartRecord>, AppError> {
+    let errors = reply
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    if errors
+        .iter()
+        .any(|e| e.get("code").and_then(Value::as_str) == Some("NOT_FOUND"))
+    {
+        return Ok(None);
+    }
+    if let Some(error) = errors.first() {
+        return Err(AppError::new(
+            "HOST_ERROR",
+            format!("reading the cart failed: {error}"),
+        ));
+    }
+    let query = match reply.pointer("/data/query") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(query) => query,
+    };
+    let state = query.get("state").and_then(Value::as_str).ok_or_else(|| {
+        AppError::bad_input(
+            "replies: data.query.state",
+            "the cart query reply has no state",
+        )
+    })?;
+    let dynamic = query.get("dynamic").cloned().unwrap_or(Value::Null);
+    let text = |field: &str| {
+        dynamic
+            .get(fields::dynamic_key(field))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    Ok(Some(CartRecord {
+        state: state.to_string(),
+        order_id: text(fields::ORDER_ID),
+        pending_hash: text(fields::PENDING_HASH),
+        sync_hash: text(fields::SYNC_HASH),
+        pending_payload: dynamic
+            .get(fields::PENDING_PAYLOAD_KEY)
+            .filter(|v| !v.is_null())
+            .cloned(),
+    }))
+}
