@@ -91,6 +91,16 @@ pub struct GiftCard {
     pub amount: Decimal,
 }
 
+impl CartState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CartState::Open => "open",
+            CartState::Completed => "completed",
+            CartState::Rejected => "rejected",
+        }
+    }
+}
+
 impl RenderedCart {
     /// A text custom field (`fields.<key>`), if present and a non-empty string.
     pub fn field(&self, key: &str) -> Option<&str> {

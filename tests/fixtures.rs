@@ -1,0 +1,73 @@
+//! Runs every fixture file `tests/fixtures/<component id>/<case>.json`
+//! (`{description, input, expected}`) through the component natively and compares the whole
+//! output. The same files run against the built wasm modules in `tests/wasm/fixtures.test.mjs`.
+//!
+//! `BLESS=1 cargo test --test fixtures` rewrites `expected` from the current output; review the
+//! diff before committing it.
+
+use kustom::components::{cart_kustom_sync, sync_kustom_order};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn run_component(component: &str, input: &Value) -> Value {
+    match component {
+        "rules/cart-kustom-sync" => cart_kustom_sync::run(input).to_json(),
+        "jobs/sync-kustom-order" => sync_kustom_order::run(input).to_json(),
+        other => panic!("no component {other:?} (fixture folder name must be a component id)"),
+    }
+}
+
+fn fixture_files() -> Vec<(String, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files = Vec::new();
+    for kind in ["rules", "jobs", "ingresses"] {
+        let Ok(components) = std::fs::read_dir(root.join(kind)) else {
+            continue;
+        };
+        for component in components.flatten() {
+            let id = format!("{kind}/{}", component.file_name().to_string_lossy());
+            for case in std::fs::read_dir(component.path()).unwrap().flatten() {
+                if case.path().extension().is_some_and(|e| e == "json") {
+                    files.push((id.clone(), case.path()));
+                }
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn every_fixture_produces_its_expected_output() {
+    let bless = std::env::var_os("BLESS").is_some();
+    let files = fixture_files();
+    assert!(
+        files.len() >= 20,
+        "expected the fixture suite, found {} files",
+        files.len()
+    );
+    let mut failures = Vec::new();
+    for (component, path) in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut fixture: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let actual = run_component(component, &fixture["input"]);
+        if bless {
+            fixture["expected"] = actual;
+            std::fs::write(path, serde_json::to_string_pretty(&fixture).unwrap() + "\n").unwrap();
+        } else if fixture["expected"] != actual {
+            failures.push(format!(
+                "{}\n  expected: {}\n  actual:   {}",
+                path.display(),
+                fixture["expected"],
+                actual
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
