@@ -56,8 +56,9 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         return Ok(Output::done(
             vec![],
             vec![format!(
-                "cart {} is {:?}: nothing to sync",
-                cart.cart_id, cart.cart_state
+                "cart {} is {}: nothing to sync",
+                cart.cart_id,
+                cart.cart_state.as_str()
             )],
         ));
     }
