@@ -148,14 +148,6 @@ impl Decimal {
         }
     }
 
-    pub fn sub(self, other: Decimal) -> Decimal {
-        let scale = self.scale.max(other.scale);
-        Decimal {
-            mantissa: self.rescaled(scale) - other.rescaled(scale),
-            scale,
-        }
-    }
-
     /// True when |self| is strictly less than one minor unit of a currency with `exponent`.
     pub fn is_below_one_minor_unit(self, exponent: u32) -> bool {
         let scale = self.scale.max(exponent);
@@ -178,6 +170,18 @@ impl fmt::Display for Decimal {
         let padded = format!("{digits:0>width$}", width = scale + 1);
         let (int_part, frac_part) = padded.split_at(padded.len() - scale);
         write!(f, "{sign}{int_part}.{frac_part}")
+    }
+}
+
+impl std::ops::Sub for Decimal {
+    type Output = Decimal;
+    /// Exact: both sides are brought to the larger scale.
+    fn sub(self, other: Decimal) -> Decimal {
+        let scale = self.scale.max(other.scale);
+        Decimal {
+            mantissa: self.rescaled(scale) - other.rescaled(scale),
+            scale,
+        }
     }
 }
 
@@ -288,7 +292,7 @@ mod tests {
         assert_eq!(Decimal::parse("3.0").unwrap().to_integer(), Some(3));
         assert_eq!(Decimal::parse("2.5").unwrap().to_integer(), None);
         let unit = Decimal::parse("33.333").unwrap();
-        let diff = unit.mul_int(3).sub(Decimal::parse("100").unwrap());
+        let diff = unit.mul_int(3) - Decimal::parse("100").unwrap();
         assert_eq!(diff.to_string(), "-0.001");
         assert!(diff.is_below_one_minor_unit(2));
         assert!(!Decimal::parse("0.01").unwrap().is_below_one_minor_unit(2));

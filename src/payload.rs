@@ -100,11 +100,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
         // The cart's own arithmetic must hold exactly (to below one minor unit) before we
         // derive anything from it; otherwise we would be guessing what the customer pays.
         let discount = item.discount.unwrap_or(Decimal::ZERO);
-        let drift = item
-            .unit_price
-            .mul_int(quantity)
-            .sub(discount)
-            .sub(item.total);
+        let drift = item.unit_price.mul_int(quantity) - discount - item.total;
         if !drift.is_below_one_minor_unit(exponent) {
             return Err(AppError::new(
                 "ITEM_TOTAL_MISMATCH",
