@@ -4,12 +4,14 @@
 //! Ordering guarantee — an older payload never ends up on Kustom after a newer one:
 //! 1. Read the cart. A job whose hash is no longer `kustomPendingHash` stands down: the rule
 //!    scheduled a newer job when it changed the pending hash.
-//! 2. Push, then read the cart **again**. If the pending hash did not move while the push was in
-//!    flight, no newer job can have pushed before us (any newer job reads the cart after the
-//!    change, i.e. after our first read, and pushes after that): record the sync hash.
-//! 3. If it moved, a newer job may have pushed *before* our request landed, and we may just
-//!    have overwritten it. Re-assert the newest payload (stored on the cart by the rule under
-//!    `kustomPendingPayload`) and go back to 2, a bounded number of rounds.
+//! 2. Push, record the hash as `kustomSyncHash`, then read the cart **again**. If the pending
+//!    hash did not move since our first read, no newer job can have pushed or recorded before
+//!    us (a newer job starts from a read after the change): done, and our last action was a
+//!    read, so nothing of ours can land after a newer job's.
+//! 3. If it moved, a newer job may have pushed before our request landed (we may just have
+//!    overwritten it at Kustom) or recorded its hash before ours. Re-assert the newest payload
+//!    (stored on the cart by the rule under `kustomPendingPayload`): push it, record it, read
+//!    again, a bounded number of rounds.
 //! 4. A push whose outcome is unknown (timeout, 5xx) may still land up to Kustom's 30 s server
 //!    timeout later. Its retry is scheduled after that window and re-asserts whatever is pending
 //!    then, even if it is not this job's payload.
@@ -23,7 +25,7 @@ use super::cart_kustom_sync::{short, SyncJobParameters, JOB_DEFINITION};
 use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
 use crate::hash::payload_hash;
-use crate::host::{finish, Effect, Envelope, Interrupt, Output, Steps, TicketCommand};
+use crate::host::{finish, Call, Effect, Envelope, Interrupt, Output, Steps, TicketCommand};
 use crate::instant::Instant;
 use crate::kustom::{self, Outcome, SERVER_TIMEOUT_SECONDS};
 use crate::payload::CartPayload;
@@ -123,34 +125,34 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             }
         }
 
+        // Record what Kustom now holds. This is a call, not a final effect, so that it is
+        // followed by a read: an effect applied after our last read could overwrite the sync
+        // hash a newer job recorded meanwhile and leave the cart suspended for good.
+        let recorded = steps.call(record_sync_hash(&job.cart_id, hash))?;
+        if let Some(error) = recorded.get("errors").and_then(|e| e.get(0)) {
+            return Err(AppError::new(
+                "HOST_ERROR",
+                format!("recording kustomSyncHash failed: {error}"),
+            )
+            .into());
+        }
         cart = match read_cart(&mut steps, &job.cart_id)? {
             Some(cart) => cart,
             None => return Ok(Output::done(vec![], log)),
         };
         if cart.pending_hash.as_deref() == Some(hash.as_str()) {
-            if cart.sync_hash.as_deref() == Some(hash.as_str()) {
-                log.push(format!(
-                    "cart {} already records {} as synced",
-                    job.cart_id,
-                    short(hash)
-                ));
-                return Ok(Output::done(vec![], log));
-            }
-            let mut sync = Map::new();
-            sync.insert(dynamic_key(fields::SYNC_HASH), json!(hash));
             log.push(format!(
                 "cart {}: kustomSyncHash = {}",
                 job.cart_id,
                 short(hash)
             ));
-            let effect = TicketCommand::SetDynamicFields { fields: sync }.to_ticket(&job.cart_id);
-            return Ok(Output::done(vec![effect], log));
+            return Ok(Output::done(vec![], log));
         }
-        // The cart changed while our push was in flight: re-assert the newest payload.
+        // The cart changed while we pushed and recorded: re-assert the newest payload.
         match stored_pending(&cart) {
             Some(newer) => {
                 log.push(format!(
-                    "cart changed to {} during the push; re-asserting it",
+                    "cart changed to {} while syncing; re-asserting it",
                     cart.pending_hash.as_deref().map(short).unwrap_or("?")
                 ));
                 target = newer;
@@ -174,6 +176,17 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         vec![schedule(&parameters, now.plus_seconds(1))],
         log,
     ))
+}
+
+fn record_sync_hash(cart_id: &str, hash: &str) -> Call {
+    let mut sync = Map::new();
+    sync.insert(dynamic_key(fields::SYNC_HASH), json!(hash));
+    let command = TicketCommand::SetDynamicFields { fields: sync };
+    Call::MessageActor {
+        actor_type: "ticket".into(),
+        actor_id: cart_id.into(),
+        messages: vec![json!({"type": "applyCommands", "body": {"commands": [command]}})],
+    }
 }
 
 fn read_cart(steps: &mut Steps, cart_id: &str) -> Result<Option<CartRecord>, Interrupt> {
