@@ -10,11 +10,15 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::fmt;
 
-/// Largest magnitude accepted for any amount or quantity (10^15). Far above any real cart, and
-/// small enough that every product of two amounts fits in an `i128`.
+/// Largest magnitude accepted for any amount or quantity (10^15): far above any real cart.
+/// Arithmetic on decimals is checked (`checked_*`): with up to 18 decimals a product can still
+/// exceed an `i128`.
 const MAX_MAGNITUDE: i128 = 1_000_000_000_000_000;
 /// Most fractional digits accepted. `0.1 + 0.2` prints with 17.
 const MAX_SCALE: u32 = 18;
+/// Largest amount, in minor units, that leaves this module (10^12: ten thousand times Kustom's
+/// whole-order ceiling of 1000 lines × 10^8). Products with quantities ≤ 10^6 fit in an `i64`.
+pub const MAX_MINOR_UNITS: i64 = 1_000_000_000_000;
 
 /// An exact decimal: `mantissa × 10^-scale`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,34 +132,45 @@ impl Decimal {
 
     /// The value in minor units of a currency with `exponent` decimals, rounded half away
     /// from zero when it has more decimals than the currency (e.g. a computed unit price).
-    pub fn to_minor_units(self, exponent: u32) -> i64 {
+    /// `None` beyond ±`MAX_MINOR_UNITS`, so that callers' `i64` arithmetic cannot overflow.
+    pub fn to_minor_units(self, exponent: u32) -> Option<i64> {
         let minor = if self.scale <= exponent {
-            self.mantissa * 10i128.pow(exponent - self.scale)
+            self.mantissa
+                .checked_mul(10i128.pow(exponent - self.scale))?
         } else {
-            let divisor = 10i128.pow(self.scale - exponent);
-            round_half_away(self.mantissa, divisor)
+            round_half_away(self.mantissa, 10i128.pow(self.scale - exponent))
         };
-        // |value| < 10^15 and exponent ≤ 4, so |minor| < 10^19 fits... only just: clamp to be
-        // safe rather than wrap (callers bound amounts far below this anyway).
-        i64::try_from(minor).unwrap_or(if minor < 0 { i64::MIN } else { i64::MAX })
+        i64::try_from(minor)
+            .ok()
+            .filter(|m| m.abs() <= MAX_MINOR_UNITS)
     }
 
-    /// `self × factor` exactly.
-    pub fn mul_int(self, factor: i64) -> Decimal {
-        Decimal {
-            mantissa: self.mantissa * i128::from(factor),
+    /// `self × factor` exactly, or `None` on overflow.
+    pub fn checked_mul_int(self, factor: i64) -> Option<Decimal> {
+        Some(Decimal {
+            mantissa: self.mantissa.checked_mul(i128::from(factor))?,
             scale: self.scale,
-        }
+        })
+    }
+
+    /// `self − other` exactly, or `None` on overflow.
+    pub fn checked_sub(self, other: Decimal) -> Option<Decimal> {
+        let scale = self.scale.max(other.scale);
+        Some(Decimal {
+            mantissa: self.rescaled(scale)?.checked_sub(other.rescaled(scale)?)?,
+            scale,
+        })
     }
 
     /// True when |self| is strictly less than one minor unit of a currency with `exponent`.
     pub fn is_below_one_minor_unit(self, exponent: u32) -> bool {
         let scale = self.scale.max(exponent);
-        self.rescaled(scale).abs() < 10i128.pow(scale - exponent)
+        self.rescaled(scale)
+            .is_some_and(|m| m.abs() < 10i128.pow(scale - exponent))
     }
 
-    fn rescaled(self, scale: u32) -> i128 {
-        self.mantissa * 10i128.pow(scale - self.scale)
+    fn rescaled(self, scale: u32) -> Option<i128> {
+        self.mantissa.checked_mul(10i128.pow(scale - self.scale))
     }
 }
 
@@ -170,18 +185,6 @@ impl fmt::Display for Decimal {
         let padded = format!("{digits:0>width$}", width = scale + 1);
         let (int_part, frac_part) = padded.split_at(padded.len() - scale);
         write!(f, "{sign}{int_part}.{frac_part}")
-    }
-}
-
-impl std::ops::Sub for Decimal {
-    type Output = Decimal;
-    /// Exact: both sides are brought to the larger scale.
-    fn sub(self, other: Decimal) -> Decimal {
-        let scale = self.scale.max(other.scale);
-        Decimal {
-            mantissa: self.rescaled(scale) - other.rescaled(scale),
-            scale,
-        }
     }
 }
 
@@ -229,23 +232,24 @@ mod tests {
     use super::*;
 
     fn minor(text: &str, exponent: u32) -> i64 {
-        Decimal::parse(text).unwrap().to_minor_units(exponent)
+        Decimal::parse(text)
+            .unwrap()
+            .to_minor_units(exponent)
+            .unwrap()
     }
 
     #[test]
     fn floats_become_the_decimal_the_host_wrote() {
         // 199.99 is 199.990000000000009094947... as an f64; naive ×100 gives 19998.999...
-        assert_eq!(Decimal::from_f64(199.99).unwrap().to_minor_units(2), 19999);
+        let from_f64 = |x: f64, exponent| Decimal::from_f64(x).unwrap().to_minor_units(exponent);
+        assert_eq!(from_f64(199.99, 2), Some(19999));
         assert_eq!(
             Decimal::from_f64(0.1 + 0.2).unwrap().to_string(),
             "0.30000000000000004"
         );
         assert_eq!(Decimal::from_f64(1e-7).unwrap().to_string(), "0.0000001");
-        assert_eq!(Decimal::from_f64(-12.5).unwrap().to_minor_units(0), -13);
-        assert_eq!(
-            Decimal::from_f64(1234.5).unwrap().to_minor_units(3),
-            1_234_500
-        );
+        assert_eq!(from_f64(-12.5, 0), Some(-13));
+        assert_eq!(from_f64(1234.5, 3), Some(1_234_500));
     }
 
     #[test]
@@ -292,10 +296,39 @@ mod tests {
         assert_eq!(Decimal::parse("3.0").unwrap().to_integer(), Some(3));
         assert_eq!(Decimal::parse("2.5").unwrap().to_integer(), None);
         let unit = Decimal::parse("33.333").unwrap();
-        let diff = unit.mul_int(3) - Decimal::parse("100").unwrap();
+        let diff = unit
+            .checked_mul_int(3)
+            .and_then(|d| d.checked_sub(Decimal::parse("100").unwrap()))
+            .unwrap();
         assert_eq!(diff.to_string(), "-0.001");
         assert!(diff.is_below_one_minor_unit(2));
         assert!(!Decimal::parse("0.01").unwrap().is_below_one_minor_unit(2));
+    }
+
+    #[test]
+    fn overflow_is_reported_not_wrapped() {
+        // 10^14 with 18 decimals times 10^14 exceeds an i128
+        let big = Decimal::parse("100000000000000.000000000000000001").unwrap();
+        assert_eq!(big.checked_mul_int(100_000_000_000_000), None);
+        let tiny = Decimal::parse("0.000000000000000001").unwrap();
+        // quantity 10^14 × unitPrice 10^14 − discount 10^-18: the rescale to 18 decimals overflows
+        let gross = Decimal::from_f64(1e14)
+            .unwrap()
+            .checked_mul_int(100_000_000_000_000);
+        assert_eq!(gross.and_then(|g| g.checked_sub(tiny)), None);
+        // 999 999 999 999 999 CLF (4 decimals) is beyond MAX_MINOR_UNITS
+        assert_eq!(
+            Decimal::parse("999999999999999").unwrap().to_minor_units(4),
+            None
+        );
+        assert_eq!(
+            Decimal::parse("100000000").unwrap().to_minor_units(4),
+            Some(MAX_MINOR_UNITS)
+        );
+        assert_eq!(
+            Decimal::parse("100000000.0001").unwrap().to_minor_units(4),
+            None
+        );
     }
 
     #[test]

@@ -26,6 +26,15 @@ pub const MAX_LINE_AMOUNT: i64 = 100_000_000;
 const MAX_REFERENCE_CHARS: usize = 64;
 const MAX_NAME_CHARS: usize = 255;
 pub const ROUNDING_REFERENCE: &str = "rounding";
+/// Most units of one item: far above any real cart line, and small enough that
+/// `quantity × amount` fits in an `i64` for every amount `Decimal` lets through.
+pub const MAX_QUANTITY: i64 = 1_000_000;
+/// VAT rates in use in Kustom's markets (hundredths of a percent). A derived rate prefers these:
+/// on small totals several rates give the same rounded tax, and the invoice must show the real one.
+const COMMON_TAX_RATES: [i64; 27] = [
+    0, 250, 260, 370, 380, 500, 550, 600, 700, 770, 800, 810, 900, 1000, 1200, 1300, 1400, 1500,
+    1600, 1700, 1900, 2000, 2100, 2200, 2400, 2500, 2550,
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -74,7 +83,16 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             ),
         )
     })?;
-    let minor = |d: Decimal| d.to_minor_units(exponent);
+    // Every amount enters as minor units bounded by MAX_MINOR_UNITS, so the i64 arithmetic
+    // below cannot overflow (quantities are bounded by MAX_QUANTITY).
+    let minor = |d: Decimal, path: &str| {
+        d.to_minor_units(exponent).ok_or_else(|| {
+            AppError::new(
+                "AMOUNT_TOO_LARGE",
+                format!("{path}: {d} is beyond what a Kustom order can carry"),
+            )
+        })
+    };
     let mut builder = Lines::new(cart.tax_included);
 
     for (index, item) in cart.items.iter().enumerate() {
@@ -82,11 +100,14 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
         let quantity = item
             .quantity
             .to_integer()
-            .filter(|q| *q >= 0)
+            .filter(|q| (0..=MAX_QUANTITY).contains(q))
             .ok_or_else(|| {
                 AppError::bad_input(
                     at("quantity"),
-                    format!("must be a whole number ≥ 0, got {}", item.quantity),
+                    format!(
+                        "must be a whole number from 0 to {MAX_QUANTITY}, got {}",
+                        item.quantity
+                    ),
                 )
             })?;
         for (name, value) in [("unitPrice", item.unit_price), ("total", item.total)] {
@@ -100,8 +121,12 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
         // The cart's own arithmetic must hold exactly (to below one minor unit) before we
         // derive anything from it; otherwise we would be guessing what the customer pays.
         let discount = item.discount.unwrap_or(Decimal::ZERO);
-        let drift = item.unit_price.mul_int(quantity) - discount - item.total;
-        if !drift.is_below_one_minor_unit(exponent) {
+        let drift = item
+            .unit_price
+            .checked_mul_int(quantity)
+            .and_then(|gross| gross.checked_sub(discount))
+            .and_then(|net| net.checked_sub(item.total));
+        if !drift.is_some_and(|d| d.is_below_one_minor_unit(exponent)) {
             return Err(AppError::new(
                 "ITEM_TOTAL_MISMATCH",
                 format!(
@@ -128,15 +153,18 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             &item.product_number,
             name,
             quantity,
-            minor(item.unit_price),
-            minor(item.total),
-            minor(item.tax),
+            minor(item.unit_price, &at("unitPrice"))?,
+            minor(item.total, &at("total"))?,
+            minor(item.tax, &at("tax"))?,
             &at("tax"),
         )?;
     }
 
-    let shipping_total = cart.shipping_total.map(minor).unwrap_or(0);
-    let shipping_discount = cart.shipping_discount.map(minor).unwrap_or(0);
+    let optional = |d: Option<Decimal>, path: &str| d.map_or(Ok(0), |d| minor(d, path));
+    let shipping_total = optional(cart.shipping_total, "shippingTotal")?;
+    let shipping_discount = optional(cart.shipping_discount, "shippingDiscount")?;
+    let order_total = minor(cart.order_total, "orderTotal")?;
+    let order_tax_total = minor(cart.order_tax_total, "orderTaxTotal")?;
     if shipping_total != 0 || shipping_discount != 0 {
         if shipping_total < 0 || shipping_discount < 0 {
             return Err(AppError::bad_input(
@@ -145,9 +173,9 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             ));
         }
         let shipping_tax = match cart.shipping_tax {
-            Some(tax) => minor(tax),
+            Some(tax) => minor(tax, "shippingTax")?,
             // Not in the hook input: the tax left over after the items is the shipping tax.
-            None if cart.tax_included => minor(cart.order_tax_total) - builder.cart_item_tax,
+            None if cart.tax_included => order_tax_total - builder.cart_item_tax,
             None => 0,
         };
         builder.goods_line(
@@ -164,7 +192,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
 
     if !cart.tax_included {
         // Kustom's sales-tax convention: goods at tax_rate 0, all tax on one `sales_tax` line.
-        let sales_tax = minor(cart.order_tax_total);
+        let sales_tax = order_tax_total;
         if sales_tax < 0 {
             return Err(AppError::bad_input("orderTaxTotal", "must not be negative"));
         }
@@ -185,7 +213,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
 
     let mut gift_card_total = 0i64;
     for (index, card) in cart.gift_cards.iter().enumerate() {
-        let amount = minor(card.amount);
+        let amount = minor(card.amount, &format!("giftCards[{index}].amount"))?;
         if amount <= 0 {
             return Err(AppError::bad_input(
                 format!("giftCards[{index}].amount"),
@@ -210,7 +238,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
     }
 
     // Reconcile the line sum with what the cart says the customer pays.
-    let expected = minor(cart.order_total) - gift_card_total;
+    let expected = order_total - gift_card_total;
     let difference = expected - builder.amount_sum();
     if difference != 0 {
         let tolerance = builder.rounding_tolerance();
@@ -257,7 +285,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
     if cart.tax_included {
         // The Kustom tax is recomputed per line from the line total; it may differ from the
         // cart's (per-unit rounded) tax by a little, but not by more than the rounding allows.
-        let cart_tax = minor(cart.order_tax_total);
+        let cart_tax = order_tax_total;
         let tax_tolerance = builder.tax_tolerance;
         if (cart_tax - order_tax_amount).abs() > tax_tolerance {
             return Err(AppError::new(
@@ -410,9 +438,12 @@ pub fn line_tax(total_amount: i64, tax_rate: i64) -> i64 {
 
 /// The tax rate (hundredths of a percent) of a tax-inclusive line, from its total and tax.
 ///
-/// The rendered cart carries no rate, so it is derived: the nearest whole percent is preferred,
-/// then the nearest tenth (7.7 %, 5.5 %), then the exact rate; the first whose Kustom tax is
-/// within the rounding the cart may have applied per unit (max(1, quantity) minor units) wins.
+/// The rendered cart carries no rate, so it is derived. In order of preference:
+/// 1. a common VAT rate that reproduces the cart's tax exactly (whole percents first, then the
+///    nearest to the implied rate);
+/// 2. a whole or tenth of a percent that does (nearest first);
+/// 3. the same two within the rounding a cart may apply per unit (max(1, quantity) minor units);
+/// 4. the implied rate itself, if within that rounding.
 pub fn derive_tax_rate(total: i64, tax: i64, quantity: i64) -> Option<i64> {
     if tax == 0 {
         return Some(0);
@@ -421,15 +452,29 @@ pub fn derive_tax_rate(total: i64, tax: i64, quantity: i64) -> Option<i64> {
     if total <= 0 || tax < 0 || net <= 0 {
         return None;
     }
-    let exact = round_half_away(i128::from(tax) * 10_000, i128::from(net)) as i64;
+    let implied = round_half_away(i128::from(tax) * 10_000, i128::from(net)) as i64;
+    let error = |rate: i64| (line_tax(total, rate) - tax).abs();
+    let tenths = (implied / 10 - 20..=implied / 10 + 20).map(|t| t * 10);
+    let mut common: Vec<i64> = COMMON_TAX_RATES.to_vec();
+    let mut round: Vec<i64> = tenths.filter(|r| (0..=10_000).contains(r)).collect();
+    // Whole percents first (on a small total 25 % and 25.5 % can both fit; 25 % is far more
+    // common), then nearest the implied rate.
+    let by_distance = |r: &i64| (r % 100 != 0, (r - implied).abs());
+    common.sort_by_key(by_distance);
+    round.sort_by_key(by_distance);
     let tolerance = quantity.max(1);
-    [
-        round_half_away(i128::from(exact), 100) as i64 * 100,
-        round_half_away(i128::from(exact), 10) as i64 * 10,
-        exact,
-    ]
-    .into_iter()
-    .find(|rate| (0..=10_000).contains(rate) && (line_tax(total, *rate) - tax).abs() <= tolerance)
+    let passes = [
+        (&common, 0),
+        (&round, 0),
+        (&common, tolerance),
+        (&round, tolerance),
+    ];
+    let found = passes.into_iter().find_map(|(candidates, allowed)| {
+        candidates.iter().copied().find(|r| error(*r) <= allowed)
+    });
+    found.or_else(|| {
+        ((0..=10_000).contains(&implied) && error(implied) <= tolerance).then_some(implied)
+    })
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
@@ -459,8 +504,15 @@ mod tests {
         assert_eq!(derive_tax_rate(99_900, 20_000, 100), Some(2500));
         // Swiss 8.1 %: 108.10 incl. 8.10
         assert_eq!(derive_tax_rate(10_810, 810, 1), Some(810));
+        // Small totals where 8 % also comes within a rounding unit (found by the property tests)
+        assert_eq!(derive_tax_rate(990, 74, 1), Some(810)); // CHF 9.90 at 8.1 %
+        assert_eq!(derive_tax_rate(2_302, 172, 1), Some(810));
+        assert_eq!(derive_tax_rate(4_000, 300, 20), Some(810));
+        assert_eq!(derive_tax_rate(240, 17, 4), Some(770)); // 7.7 %: 7.6 % fits too, 7.7 is a real rate
+        assert_eq!(derive_tax_rate(238, 48, 7), Some(2500)); // 25.5 % fits too; 25 % is likelier
         assert_eq!(derive_tax_rate(10_000, 0, 1), Some(0));
         assert_eq!(derive_tax_rate(100, 100, 1), None);
         assert_eq!(derive_tax_rate(100, -5, 1), None);
+        assert_eq!(derive_tax_rate(8_200, 4_200, 2), None); // 105 %: beyond Kustom's 100 %
     }
 }
