@@ -246,7 +246,10 @@ enum Move {
 /// Paths that reach the same state share what follows it, so each state is explored once
 /// (`seen` maps a state to the number of complete runs below it) while every path is counted.
 fn explore(world: World, final_cart: &Value, trace: &mut Vec<Move>) -> usize {
-    explore_from(world, final_cart, trace, &mut HashMap::new())
+    let mut seen = HashMap::new();
+    let runs = explore_from(world, final_cart, trace, &mut seen);
+    println!("  {} distinct states", seen.len());
+    runs
 }
 
 fn explore_from(
