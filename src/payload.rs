@@ -516,3 +516,45 @@ mod tests {
         assert_eq!(derive_tax_rate(8_200, 4_200, 2), None); // 105 %: beyond Kustom's 100 %
     }
 }
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cart(items: Vec<serde_json::Value>, total: &str, tax: &str) -> RenderedCart {
+        serde_json::from_value(json!({
+            "cartId": "c1", "cartState": "open", "currencyCode": "SEK", "taxIncluded": true,
+            "orderTotal": total, "orderTaxTotal": tax, "items": items
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn more_lines_than_kustom_accepts_is_refused() {
+        let item =
+            json!({"productNumber": "PIN", "quantity": 1, "unitPrice": 1, "total": 1, "tax": 0.2});
+        let at_limit = cart(vec![item.clone(); MAX_ORDER_LINES], "1000", "200");
+        assert_eq!(build(&at_limit).unwrap().order_lines.len(), MAX_ORDER_LINES);
+        let over = cart(vec![item; MAX_ORDER_LINES + 1], "1001", "200.2");
+        assert_eq!(build(&over).unwrap_err().code, "CART_TOO_LARGE");
+    }
+
+    #[test]
+    fn a_line_above_kustoms_amount_limit_is_refused() {
+        // 1 000 001.00 SEK on one line: 100 000 100 öre > 100 000 000
+        let item = json!({"productNumber": "CAR", "quantity": 1, "unitPrice": 1000001, "total": 1000001, "tax": 200000.2});
+        let err = build(&cart(vec![item], "1000001", "200000.2")).unwrap_err();
+        assert_eq!(err.code, "AMOUNT_TOO_LARGE", "{err}");
+    }
+
+    #[test]
+    fn item_arithmetic_that_does_not_hold_is_refused() {
+        let item =
+            json!({"productNumber": "X", "quantity": 2, "unitPrice": 10, "total": 25, "tax": 5});
+        assert_eq!(
+            build(&cart(vec![item], "25", "5")).unwrap_err().code,
+            "ITEM_TOTAL_MISMATCH"
+        );
+    }
+}

@@ -1,17 +1,7 @@
-//! wasm glue for the `cart-kustom-sync` component: moves the host's input across the boundary
-//! and hands it to [`kustom::components::cart_kustom_sync::run`]. No logic lives here.
-
-use wasm_bindgen::prelude::*;
+//! wasm export of the `cart-kustom-sync` component; the logic is [`kustom::components::cart_kustom_sync`].
 
 /// `run(input) -> output` of the host contract (docs/host-contract.md).
-#[wasm_bindgen]
-pub fn run(input: JsValue) -> JsValue {
-    let output = match serde_wasm_bindgen::from_value::<serde_json::Value>(input) {
-        Ok(input) => kustom::components::cart_kustom_sync::run(&input).to_json(),
-        Err(err) => serde_json::json!({"error": {"code": "BAD_INPUT", "message": err.to_string()}}),
-    };
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    output.serialize(&serializer).unwrap_or(JsValue::NULL)
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn run(input: wasm_bindgen::JsValue) -> wasm_bindgen::JsValue {
+    component_glue::run(input, kustom::components::cart_kustom_sync::run)
 }
-
-use serde::Serialize as _;
