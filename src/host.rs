@@ -135,17 +135,40 @@ pub enum Call {
 }
 
 /// The reply to an `http` call: either the response, or why there is none.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum HttpReply {
-    Response {
-        status: u16,
-        #[serde(default)]
-        body: Value,
-    },
-    Failed {
-        error: TransportError,
-    },
+    Response { status: u16, body: Value },
+    Failed { error: TransportError },
+}
+
+/// The two shapes `{status, body?}` and `{error: {kind, message?}}`, told apart by hand rather
+/// than with `#[serde(untagged)]`, whose buffering machinery costs several KB of wasm.
+#[derive(Deserialize)]
+struct RawHttpReply {
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
+    body: Value,
+    #[serde(default)]
+    error: Option<TransportError>,
+}
+
+impl<'de> Deserialize<'de> for HttpReply {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match RawHttpReply::deserialize(deserializer)? {
+            RawHttpReply {
+                error: Some(error), ..
+            } => Ok(HttpReply::Failed { error }),
+            RawHttpReply {
+                status: Some(status),
+                body,
+                ..
+            } => Ok(HttpReply::Response { status, body }),
+            _ => Err(serde::de::Error::custom(
+                "an http reply needs `status` or `error`",
+            )),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]

@@ -31,7 +31,6 @@ use crate::kustom::{self, Outcome, SERVER_TIMEOUT_SECONDS};
 use crate::payload::CartPayload;
 use crate::settings::Settings;
 use crate::ticket::{self, CartRecord};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 /// Delays before each retry after a transient failure. The first exceeds Kustom's 30 s server
@@ -40,14 +39,6 @@ pub const RETRY_DELAYS_SECONDS: [i64; 5] = [SERVER_TIMEOUT_SECONDS + 5, 120, 600
 /// Pushes in one run when the cart keeps changing under us; then the job reschedules itself.
 pub const MAX_PUSHES_PER_RUN: usize = 3;
 
-#[derive(Deserialize)]
-struct JobInput {
-    #[serde(flatten)]
-    parameters: SyncJobParameters,
-    #[serde(default)]
-    settings: Settings,
-}
-
 pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
@@ -55,10 +46,13 @@ pub fn run(input: &Value) -> Output {
 fn step(input: &Value) -> Result<Output, Interrupt> {
     let envelope: Envelope = parse(input, "input")?;
     let now = Instant::parse(&envelope.now)?;
-    let JobInput {
-        parameters: job,
-        settings,
-    } = parse(input, "input")?;
+    // The parameters sit at the top level beside `settings`, `now` and `replies`, which the
+    // parameter type ignores; settings are read on their own (serde's `flatten` costs wasm size).
+    let job: SyncJobParameters = parse(input, "input")?;
+    let settings: Settings = match input.get("settings") {
+        Some(settings) => parse(settings, "settings")?,
+        None => Settings::default(),
+    };
     if payload_hash(&job.payload) != job.hash {
         return Err(AppError::bad_input(
             "hash",
