@@ -132,6 +132,13 @@ pub enum Call {
         actor_id: String,
         messages: Vec<Value>,
     },
+    /// The cart as Commerce renders it (the `OnCartMutation` shape, without `hook`); the reply
+    /// is that object, or `{error: {code: "NOT_FOUND"}}`.
+    #[serde(rename_all = "camelCase")]
+    RenderCart { cart_id: String },
+    /// `input triggerHook '<hook>'`; the reply is the list of effects the listening rules
+    /// returned (`[]` when none listens).
+    TriggerHook { hook: String, input: Value },
 }
 
 /// The reply to an `http` call: either the response, or why there is none.

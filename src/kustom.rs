@@ -3,7 +3,9 @@
 
 use crate::error::AppError;
 use crate::host::{Call, HttpReply};
+use crate::payload::{CartPayload, LineType, OrderLine};
 use crate::settings::Settings;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -57,6 +59,67 @@ pub fn checked_order_id(order_id: &str) -> Result<&str, AppError> {
             "kustomOrderId",
             format!("{order_id:?} is not a Kustom order id"),
         ))
+    }
+}
+
+/// A checkout order as Kustom sends it (the validation callback's body, or a read): only the
+/// fields the app compares with its own payload. Unknown fields are ignored.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CheckoutOrder {
+    #[serde(default)]
+    pub order_id: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub merchant_reference1: Option<String>,
+    pub purchase_currency: String,
+    pub order_amount: i64,
+    pub order_tax_amount: i64,
+    pub order_lines: Vec<ReceivedLine>,
+}
+
+/// An order line as Kustom echoes it: the fields the app sends, with Kustom's defaults for the
+/// optional ones (`type` physical, `total_discount_amount` 0).
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReceivedLine {
+    #[serde(default, rename = "type")]
+    pub kind: Option<LineType>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub tax_rate: i64,
+    pub total_amount: i64,
+    #[serde(default)]
+    pub total_discount_amount: i64,
+    pub total_tax_amount: i64,
+}
+
+impl CheckoutOrder {
+    /// The order's cart part in the app's own payload shape, to compare with what the cart
+    /// would produce now.
+    pub fn cart_payload(&self) -> CartPayload {
+        CartPayload {
+            purchase_currency: self.purchase_currency.to_ascii_uppercase(),
+            order_amount: self.order_amount,
+            order_tax_amount: self.order_tax_amount,
+            order_lines: self
+                .order_lines
+                .iter()
+                .map(|line| OrderLine {
+                    kind: line.kind.unwrap_or(LineType::Physical),
+                    reference: line.reference.clone().unwrap_or_default(),
+                    name: line.name.clone(),
+                    quantity: line.quantity,
+                    unit_price: line.unit_price,
+                    tax_rate: line.tax_rate,
+                    total_amount: line.total_amount,
+                    total_discount_amount: line.total_discount_amount,
+                    total_tax_amount: line.total_tax_amount,
+                })
+                .collect(),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! `BLESS=1 cargo test --test fixtures` rewrites `expected` from the current output; review the
 //! diff before committing it.
 
-use kustom::components::{cart_kustom_sync, sync_kustom_order};
+use kustom::components::{cart_kustom_sync, sync_kustom_order, validate};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +13,7 @@ fn run_component(component: &str, input: &Value) -> Value {
     match component {
         "rules/cart-kustom-sync" => cart_kustom_sync::run(input).to_json(),
         "jobs/sync-kustom-order" => sync_kustom_order::run(input).to_json(),
+        "ingresses/validate" => validate::run(input).to_json(),
         other => panic!("no component {other:?} (fixture folder name must be a component id)"),
     }
 }

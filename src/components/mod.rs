@@ -3,3 +3,4 @@
 
 pub mod cart_kustom_sync;
 pub mod sync_kustom_order;
+pub mod validate;

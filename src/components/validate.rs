@@ -1,0 +1,338 @@
+//! Ingress `validate`: `POST /ingress/kustom/validate`, Kustom's server-side callback with the
+//! full order just before the purchase completes (Kustom API reference §4).
+//!
+//! 1. Parse the order from the body; resolve the cart from `merchant_reference1` (the cart id).
+//! 2. Built-in checks, each with its own code: the cart exists and is open; the order is the
+//!    cart's current Kustom order; its currency, amounts and lines equal the payload the cart
+//!    produces *now* (so nobody pays for a stale cart, e.g. one changed in another tab while
+//!    the sync was in flight).
+//! 3. `triggerHook 'OnKustomValidation'`; the first `validationError` blocks the purchase.
+//! 4. Answer 200 to approve, or 400 `{error_type, error_text}` to keep the customer in the
+//!    checkout with `error_text` on screen.
+//!
+//! Input that cannot be verified (not JSON, no `merchant_reference1`, unknown cart) is
+//! **rejected**: an order nobody can match to a cart must not be paid for. Kustom's callbacks
+//! are unsigned, so the body is never trusted for anything but a reason to say no; nothing is
+//! written here.
+//!
+//! `error_type` must be one of the three values Kustom accepts. A merchant's `code` is passed on
+//! when it is one of them and otherwise sent as `approval_failed`; the customer sees the
+//! `message` (or a default text), and the original code is logged.
+
+use super::cart_kustom_sync::short;
+use crate::cart::RenderedCart;
+use crate::error::parse;
+use crate::fields;
+use crate::hash::payload_hash;
+use crate::host::{finish, Call, Envelope, Interrupt, Output, Response, Steps};
+use crate::kustom::CheckoutOrder;
+use crate::payload;
+use serde_json::{json, Value};
+
+pub const HOOK: &str = "OnKustomValidation";
+/// The `error_type` values Kustom's callback API accepts.
+pub const KUSTOM_ERROR_TYPES: [&str; 3] = [
+    "address_error",
+    "unsupported_shipping_address",
+    "approval_failed",
+];
+const DEFAULT_ERROR_TYPE: &str = "approval_failed";
+
+/// Why a purchase is blocked: the code for logs, the type and text Kustom shows.
+struct Rejection {
+    code: String,
+    error_type: String,
+    customer_text: String,
+    detail: String,
+}
+
+impl Rejection {
+    fn builtin(code: &str, customer_text: &str, detail: String) -> Rejection {
+        Rejection {
+            code: code.into(),
+            error_type: DEFAULT_ERROR_TYPE.into(),
+            customer_text: customer_text.into(),
+            detail,
+        }
+    }
+}
+
+const TEXT_UNVERIFIABLE: &str =
+    "We could not verify your order. Please reload the checkout and try again.";
+const TEXT_CART_CHANGED: &str =
+    "Your cart changed while you were checking out. Please review your order and try again.";
+const TEXT_NOT_OPEN: &str = "This cart has already been checked out or is no longer available.";
+const TEXT_MERCHANT_DEFAULT: &str = "Your order could not be approved. Please review it.";
+
+pub fn run(input: &Value) -> Output {
+    finish(step(input))
+}
+
+fn step(input: &Value) -> Result<Output, Interrupt> {
+    let envelope: Envelope = parse(input, "input")?;
+    let mut steps = Steps::new(&envelope.replies);
+    let outcome = check(input.get("body").unwrap_or(&Value::Null), &mut steps)?;
+    Ok(respond(outcome))
+}
+
+/// `Ok(Ok(log))` approves, `Ok(Err(rejection))` rejects; `Err` needs a call first (or the
+/// host's reply is broken).
+fn check(body: &Value, steps: &mut Steps) -> Result<Result<String, Rejection>, Interrupt> {
+    let order = match read_order(body) {
+        Ok(order) => order,
+        Err(detail) => {
+            return Ok(Err(Rejection::builtin(
+                "BAD_REQUEST",
+                TEXT_UNVERIFIABLE,
+                detail,
+            )));
+        }
+    };
+    let order_id = order.order_id.clone().unwrap_or_default();
+    let Some(cart_id) = order
+        .merchant_reference1
+        .as_deref()
+        .filter(|id| is_uuid(id))
+    else {
+        return Ok(Err(Rejection::builtin(
+            "CART_REFERENCE_MISSING",
+            TEXT_UNVERIFIABLE,
+            format!(
+                "order {order_id}: merchant_reference1 {} is not a cart id",
+                order.merchant_reference1.as_deref().unwrap_or("(missing)")
+            ),
+        )));
+    };
+
+    let reply = steps.call(Call::RenderCart {
+        cart_id: cart_id.to_string(),
+    })?;
+    if reply.get("error").is_some() || reply.is_null() {
+        return Ok(Err(Rejection::builtin(
+            "CART_NOT_FOUND",
+            TEXT_UNVERIFIABLE,
+            format!(
+                "order {order_id}: cart {cart_id} not found ({})",
+                reply["error"]
+            ),
+        )));
+    }
+    let cart: RenderedCart = parse(reply, "replies[0]")?;
+    if !payload::is_open(&cart) {
+        return Ok(Err(Rejection::builtin(
+            "CART_NOT_OPEN",
+            TEXT_NOT_OPEN,
+            format!("cart {cart_id} is {}", cart.cart_state.as_str()),
+        )));
+    }
+    // One cart, one payable order: an older order (replaced after it expired, open in another
+    // tab) must not complete beside the current one.
+    if cart.field(fields::ORDER_ID) != Some(order_id.as_str()) {
+        return Ok(Err(Rejection::builtin(
+            "ORDER_NOT_CURRENT",
+            TEXT_CART_CHANGED,
+            format!(
+                "order {order_id} is not cart {cart_id}'s current Kustom order {}",
+                cart.field(fields::ORDER_ID).unwrap_or("(none)")
+            ),
+        )));
+    }
+    let expected = match payload::build(&cart) {
+        Ok(expected) => expected,
+        Err(refusal) => {
+            return Ok(Err(Rejection::builtin(
+                "CART_NOT_PAYABLE",
+                TEXT_CART_CHANGED,
+                format!("cart {cart_id} cannot be sent to Kustom: {refusal}"),
+            )));
+        }
+    };
+    let received = order.cart_payload();
+    if received != expected {
+        return Ok(Err(Rejection::builtin(
+            "CART_CHANGED",
+            TEXT_CART_CHANGED,
+            format!(
+                "order {order_id} holds {} {} in {} lines (payload {}), the cart now {} {} in {} lines (payload {})",
+                received.purchase_currency,
+                received.order_amount,
+                received.order_lines.len(),
+                short(&payload_hash(&received)),
+                expected.purchase_currency,
+                expected.order_amount,
+                expected.order_lines.len(),
+                short(&payload_hash(&expected)),
+            ),
+        )));
+    }
+
+    let effects = steps.call(Call::TriggerHook {
+        hook: HOOK.into(),
+        input: hook_input(reply, cart_id, &order_id),
+    })?;
+    if let Some(rejection) = first_validation_error(effects) {
+        return Ok(Err(rejection));
+    }
+    Ok(Ok(format!(
+        "order {order_id} for cart {cart_id} approved: {} {}",
+        expected.purchase_currency, expected.order_amount
+    )))
+}
+
+/// The body arrives raw (text) or already parsed, depending on the ingress's body mode.
+fn read_order(body: &Value) -> Result<CheckoutOrder, String> {
+    let parsed;
+    let body = match body {
+        Value::String(text) => {
+            parsed = serde_json::from_str::<Value>(text)
+                .map_err(|e| format!("the body is not JSON: {e}"))?;
+            &parsed
+        }
+        other => other,
+    };
+    parse::<CheckoutOrder>(body, "body").map_err(|e| e.message)
+}
+
+/// The documented hook input (platform notes §3.8), from the rendered cart as Commerce gave it,
+/// plus `cartId` and `kustomOrderId` for rules that want them.
+fn hook_input(cart: &Value, cart_id: &str, order_id: &str) -> Value {
+    let lines: Vec<Value> = cart["items"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|item| {
+            json!({
+                "productNumber": item["productNumber"],
+                "description": item["description"],
+                "quantity": item["quantity"],
+                "reservedQuantity": item["reservedQuantity"],
+                "unitPrice": item["unitPrice"],
+                "salesTotal": item["total"],
+                "taxTotal": item["tax"],
+            })
+        })
+        .collect();
+    json!({
+        "cartId": cart_id,
+        "kustomOrderId": order_id,
+        "channelKey": cart["channelKey"],
+        "currencyCode": cart["currencyCode"],
+        "locale": cart["locale"],
+        "taxIncluded": cart["taxIncluded"],
+        "orderTotal": cart["orderTotal"],
+        "orderTaxTotal": cart["orderTaxTotal"],
+        "orderLines": lines,
+    })
+}
+
+/// The first `validationError` among the hook's effects (others are not this hook's business).
+fn first_validation_error(effects: &Value) -> Option<Rejection> {
+    let list = match effects {
+        Value::Array(list) => list.as_slice(),
+        other => other["effects"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default(),
+    };
+    let error = list.iter().find(|e| e["effect"] == "validationError")?;
+    let code = error["code"]
+        .as_str()
+        .unwrap_or(DEFAULT_ERROR_TYPE)
+        .to_string();
+    let message = error["message"].as_str().filter(|m| !m.trim().is_empty());
+    let error_type = if KUSTOM_ERROR_TYPES.contains(&code.as_str()) {
+        code.clone()
+    } else {
+        DEFAULT_ERROR_TYPE.to_string()
+    };
+    Some(Rejection {
+        detail: format!(
+            "merchant rule: {code}: {}",
+            message.unwrap_or("(no message)")
+        ),
+        code,
+        error_type,
+        customer_text: message.unwrap_or(TEXT_MERCHANT_DEFAULT).to_string(),
+    })
+}
+
+fn respond(outcome: Result<String, Rejection>) -> Output {
+    match outcome {
+        Ok(approved) => Output::Done {
+            effects: vec![],
+            response: Some(Response {
+                status_code: 200,
+                content: json!({}),
+            }),
+            log: vec![approved],
+        },
+        Err(rejection) => Output::Done {
+            effects: vec![],
+            response: Some(Response {
+                status_code: 400,
+                content: json!({
+                    "error_type": rejection.error_type,
+                    "error_text": rejection.customer_text,
+                }),
+            }),
+            log: vec![format!(
+                "rejected: {}: {}",
+                rejection.code, rejection.detail
+            )],
+        },
+    }
+}
+
+/// Hantera cart (ticket) ids are UUIDs: 8-4-4-4-12 hex digits.
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merchant_codes_map_onto_kustoms_error_types() {
+        let reject = |effects: Value| first_validation_error(&effects).unwrap();
+        let r = reject(
+            json!([{"effect": "validationError", "code": "address_error", "message": "No PO boxes"}]),
+        );
+        assert_eq!(
+            (r.error_type.as_str(), r.customer_text.as_str()),
+            ("address_error", "No PO boxes")
+        );
+        let r = reject(
+            json!([{"effect": "validationError", "code": "item_out_of_stock", "message": "Mug sold out"}]),
+        );
+        assert_eq!(
+            (r.error_type.as_str(), r.code.as_str()),
+            ("approval_failed", "item_out_of_stock")
+        );
+        let r = reject(
+            json!({"effects": [{"effect": "custom", "type": "x"}, {"effect": "validationError", "code": "approval_failed", "message": null}]}),
+        );
+        assert_eq!(r.customer_text, TEXT_MERCHANT_DEFAULT);
+        assert!(first_validation_error(&json!([{"effect": "custom"}])).is_none());
+        assert!(first_validation_error(&json!([])).is_none());
+    }
+
+    #[test]
+    fn cart_ids_must_be_uuids() {
+        assert!(is_uuid("0b7c2f8e-2a4d-4f7e-9a51-3c1d2e4f5a60"));
+        for bad in [
+            "",
+            "C10042",
+            "0b7c2f8e2a4d4f7e9a513c1d2e4f5a60",
+            "0b7c2f8e-2a4d-4f7e-9a51-3c1d2e4f5a6g",
+            "../../x",
+        ] {
+            assert!(!is_uuid(bad), "{bad}");
+        }
+    }
+}
