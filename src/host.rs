@@ -94,9 +94,15 @@ impl TicketCommand {
     /// The same command sent from a job, where there is no hook ticket: `messageActor`
     /// `applyCommands` on the ticket.
     pub fn to_ticket(&self, ticket_id: &str) -> Effect {
+        self.to_actor("ticket", ticket_id)
+    }
+
+    /// The command as `applyCommands` on any actor that takes it (`addActivityLog` exists on
+    /// tickets and payments alike).
+    pub fn to_actor(&self, actor_type: &str, actor_id: &str) -> Effect {
         Effect::MessageActor {
-            actor_type: "ticket".into(),
-            actor_id: ticket_id.into(),
+            actor_type: actor_type.into(),
+            actor_id: actor_id.into(),
             message_type: "applyCommands".into(),
             body: serde_json::json!({ "commands": [self] }),
         }
@@ -144,8 +150,15 @@ pub enum Call {
 /// The reply to an `http` call: either the response, or why there is none.
 #[derive(Clone, Debug, PartialEq)]
 pub enum HttpReply {
-    Response { status: u16, body: Value },
-    Failed { error: TransportError },
+    Response {
+        status: u16,
+        /// Response headers; names are matched case-insensitively (`header`).
+        headers: BTreeMap<String, String>,
+        body: Value,
+    },
+    Failed {
+        error: TransportError,
+    },
 }
 
 /// The two shapes `{status, body?}` and `{error: {kind, message?}}`, told apart by hand rather
@@ -154,6 +167,8 @@ pub enum HttpReply {
 struct RawHttpReply {
     #[serde(default)]
     status: Option<u16>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
     #[serde(default)]
     body: Value,
     #[serde(default)]
@@ -168,9 +183,14 @@ impl<'de> Deserialize<'de> for HttpReply {
             } => Ok(HttpReply::Failed { error }),
             RawHttpReply {
                 status: Some(status),
+                headers,
                 body,
                 ..
-            } => Ok(HttpReply::Response { status, body }),
+            } => Ok(HttpReply::Response {
+                status,
+                headers,
+                body,
+            }),
             _ => Err(serde::de::Error::custom(
                 "an http reply needs `status` or `error`",
             )),
@@ -187,6 +207,17 @@ pub struct TransportError {
 }
 
 impl HttpReply {
+    /// A response header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        match self {
+            HttpReply::Response { headers, .. } => headers
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.as_str()),
+            HttpReply::Failed { .. } => None,
+        }
+    }
+
     /// The response body as JSON. Hosts may pass the body as text; an empty or non-JSON body
     /// (Kustom answers an expired order with an empty 404) becomes `Null` or a string.
     pub fn json_body(&self) -> Value {

@@ -60,6 +60,10 @@ impl Instant {
         })
     }
 
+    pub fn unix_seconds(&self) -> i64 {
+        self.unix_seconds
+    }
+
     pub fn plus_seconds(&self, seconds: i64) -> Instant {
         Instant {
             unix_seconds: self.unix_seconds + seconds,

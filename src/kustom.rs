@@ -36,6 +36,119 @@ pub fn update_order(settings: &Settings, order_id: &str, body: Value) -> Result<
     })
 }
 
+/// Client timeout for Order Management calls (plugins use 10 s).
+pub const OM_TIMEOUT_MS: u32 = 10_000;
+
+/// `GET /ordermanagement/v1/orders/{order_id}`.
+pub fn read_om_order(settings: &Settings, order_id: &str) -> Result<Call, AppError> {
+    Ok(Call::Http {
+        method: "GET".into(),
+        url: om_url(settings, order_id, "")?,
+        headers: headers(settings)?,
+        body: None,
+        timeout_ms: OM_TIMEOUT_MS,
+    })
+}
+
+/// `POST /ordermanagement/v1/orders/{order_id}/captures` with an idempotency key: Kustom runs a
+/// request once per key (for 24 h) and answers every retry with the first result.
+pub fn create_capture(
+    settings: &Settings,
+    order_id: &str,
+    body: Value,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    om_post(settings, order_id, "/captures", Some(body), idempotency_key)
+}
+
+/// `POST /ordermanagement/v1/orders/{order_id}/extend-authorization-time` (28 more days).
+pub fn extend_authorization(
+    settings: &Settings,
+    order_id: &str,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    om_post(
+        settings,
+        order_id,
+        "/extend-authorization-time",
+        None,
+        idempotency_key,
+    )
+}
+
+fn om_post(
+    settings: &Settings,
+    order_id: &str,
+    path: &str,
+    body: Option<Value>,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    let mut headers = headers(settings)?;
+    headers.insert("Klarna-Idempotency-Key".into(), idempotency_key.into());
+    Ok(Call::Http {
+        method: "POST".into(),
+        url: om_url(settings, order_id, path)?,
+        headers,
+        body,
+        timeout_ms: OM_TIMEOUT_MS,
+    })
+}
+
+fn om_url(settings: &Settings, order_id: &str, path: &str) -> Result<String, AppError> {
+    Ok(format!(
+        "{}/ordermanagement/v1/orders/{}{path}",
+        settings.api_base_url()?,
+        checked_order_id(order_id)?
+    ))
+}
+
+/// A `Klarna-Idempotency-Key` derived from the logical operation (never random: a retried job
+/// must send the same key). UUID-shaped: the first 128 bits of SHA-256 over the parts, with the
+/// version nibble set to 8 ("custom", RFC 9562) and the RFC 4122 variant bits.
+pub fn idempotency_key(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]); // separator: ("ab","c") ≠ ("a","bc")
+    }
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hasher.finalize()[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// An Order Management order (`GET …/orders/{id}`): what the capture job decides on.
+#[derive(Clone, Debug, Deserialize)]
+pub struct OmOrder {
+    pub status: String,
+    #[serde(default)]
+    pub fraud_status: Option<String>,
+    pub purchase_currency: String,
+    pub remaining_authorized_amount: i64,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub captures: Vec<OmCapture>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct OmCapture {
+    pub capture_id: String,
+    pub captured_amount: i64,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
 fn headers(settings: &Settings) -> Result<BTreeMap<String, String>, AppError> {
     Ok(BTreeMap::from([
         ("Authorization".to_string(), settings.authorization()?),
@@ -282,6 +395,23 @@ mod tests {
             )),
             Outcome::Permanent(_)
         ));
+    }
+
+    #[test]
+    fn idempotency_keys_are_stable_uuid_shaped_and_distinct() {
+        let key = idempotency_key(&["capture", "8cf27b55", "cap-1", "94080"]);
+        assert_eq!(
+            key,
+            idempotency_key(&["capture", "8cf27b55", "cap-1", "94080"])
+        );
+        assert_eq!(key.len(), 36);
+        assert_eq!((&key[14..15], &key[8..9]), ("8", "-"));
+        assert!(matches!(&key[19..20], "8" | "9" | "a" | "b"), "{key}");
+        assert_ne!(
+            key,
+            idempotency_key(&["capture", "8cf27b55", "cap-1", "94081"])
+        );
+        assert_ne!(idempotency_key(&["ab", "c"]), idempotency_key(&["a", "bc"]));
     }
 
     #[test]

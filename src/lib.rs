@@ -5,7 +5,7 @@
 //!   [`cart`] (the rendered cart input), [`payload`] (the Kustom order lines), [`hash`];
 //! - the host contract: [`host`] (outputs, effects, calls, replaying replies), [`error`];
 //! - the outside world as data: [`kustom`] (requests and reply classification),
-//!   [`ticket`] (reading the cart from a job), [`fields`] (where state lives on the cart),
+//!   [`ticket`] and [`payment`] (reading actors from a job), [`fields`] (where state lives on the cart),
 //!   [`settings`], [`instant`];
 //! - [`components`]: one module per Hantera component.
 //!
@@ -22,5 +22,6 @@ pub mod host;
 pub mod instant;
 pub mod kustom;
 pub mod payload;
+pub mod payment;
 pub mod settings;
 pub mod ticket;

@@ -1,0 +1,128 @@
+//! Rule `capture` on the platform's `OnPaymentCapture`: for a Kustom payment with a pending
+//! capture that still has an amount to charge, schedule `captureOrder`. Anything else — another
+//! provider, a completed capture, nothing remaining — gives no effects.
+
+use crate::currency::minor_unit_exponent;
+use crate::decimal::Decimal;
+use crate::error::{parse, AppError};
+use crate::host::{finish, Effect, Envelope, Interrupt, Output};
+use crate::instant::Instant;
+use crate::kustom::checked_order_id;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub const PROVIDER_KEY: &str = "kustom";
+pub const JOB_DEFINITION: &str = "captureOrder";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Payment {
+    payment_id: String,
+    #[serde(default)]
+    provider_key: Option<String>,
+    #[serde(default)]
+    external_reference: Option<String>,
+    currency_code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PaymentCapture {
+    payment_capture_id: String,
+    state: String,
+    remaining_amount: Decimal,
+}
+
+/// The `captureOrder` job's parameters.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaptureJobParameters {
+    pub payment_id: String,
+    pub payment_capture_id: String,
+    pub kustom_order_id: String,
+    /// The amount to capture, exactly as the platform gave it (the charge repeats it).
+    pub amount: Value,
+    pub currency_code: String,
+    /// Retries so far after transient failures.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+    /// Times the order was found in Kustom's fraud review (`fraud_status: PENDING`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub review_checks: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+pub fn run(input: &Value) -> Output {
+    finish(step(input))
+}
+
+fn step(input: &Value) -> Result<Output, Interrupt> {
+    let envelope: Envelope = parse(input, "input")?;
+    let now = Instant::parse(&envelope.now)?;
+    let payment: Payment = parse(input.get("payment").unwrap_or(&Value::Null), "payment")?;
+    let capture: PaymentCapture = parse(input.get("capture").unwrap_or(&Value::Null), "capture")?;
+    let skip = |why: String| Ok(Output::done(vec![], vec![why]));
+
+    if payment.provider_key.as_deref() != Some(PROVIDER_KEY) {
+        return skip(format!(
+            "payment {} is not a Kustom payment",
+            payment.payment_id
+        ));
+    }
+    if capture.state != "pending" {
+        return skip(format!(
+            "capture {} is {}: nothing to capture",
+            capture.payment_capture_id, capture.state
+        ));
+    }
+    let exponent =
+        minor_unit_exponent(&payment.currency_code.to_ascii_uppercase()).ok_or_else(|| {
+            AppError::bad_input(
+                "payment.currencyCode",
+                format!("{:?} is not an ISO 4217 currency", payment.currency_code),
+            )
+        })?;
+    if capture
+        .remaining_amount
+        .to_minor_units(exponent)
+        .is_none_or(|minor| minor <= 0)
+    {
+        return skip(format!(
+            "capture {} has nothing remaining",
+            capture.payment_capture_id
+        ));
+    }
+    let order_id = payment.external_reference.as_deref().ok_or_else(|| {
+        AppError::bad_input(
+            "payment.externalReference",
+            "a Kustom payment must carry the Kustom order id",
+        )
+    })?;
+    checked_order_id(order_id)?;
+
+    let parameters = CaptureJobParameters {
+        payment_id: payment.payment_id.clone(),
+        payment_capture_id: capture.payment_capture_id.clone(),
+        kustom_order_id: order_id.to_string(),
+        amount: input["capture"]["remainingAmount"].clone(),
+        currency_code: payment.currency_code.to_ascii_uppercase(),
+        attempt: 0,
+        review_checks: 0,
+    };
+    let log = format!(
+        "payment {}: capture {} of {} {} scheduled at Kustom order {order_id}",
+        payment.payment_id,
+        capture.payment_capture_id,
+        capture.remaining_amount,
+        parameters.currency_code
+    );
+    let effect = Effect::ScheduleJob {
+        definition: JOB_DEFINITION.into(),
+        parameters: json!(parameters),
+        at: now.to_iso(),
+    };
+    Ok(Output::done(vec![effect], vec![log]))
+}

@@ -1,0 +1,428 @@
+//! Job `captureOrder`: captures a pending platform capture at Kustom's Order Management API and
+//! records the charge on the payment.
+//!
+//! Never twice:
+//! - the capture carries `reference = paymentCaptureId`; a capture Kustom already holds with
+//!   that reference and amount (an earlier run that died after Kustom answered) is recognised
+//!   and not repeated;
+//! - the `Klarna-Idempotency-Key` is derived from (order, capture id, amount), so a retried
+//!   request inside Kustom's 24 h window replays the first answer instead of capturing again;
+//! - the payment is read right before the charge: a capture the platform already completed is
+//!   not charged again.
+//!
+//! Outcomes, each logged on the payment's activity log when it stops the job: order gone,
+//! cancelled/expired/closed, fraud review rejected, amount above the remaining authorization,
+//! `CAPTURE_NOT_ALLOWED` (after one authorization extension), other refusals. An authorization
+//! that expires within 48 h is extended first. Transient failures (5xx, 429, timeouts) retry
+//! on Kustom's documented schedule for OM calls (5 s, 5 min, 5 h) and then stop, logged; a
+//! fraud review in progress is re-checked hourly for a day.
+
+use super::capture::{CaptureJobParameters, JOB_DEFINITION};
+use crate::currency::minor_unit_exponent;
+use crate::decimal::Decimal;
+use crate::error::{parse, AppError};
+use crate::host::{finish, Effect, Envelope, HttpReply, Interrupt, Output, Steps, TicketCommand};
+use crate::instant::Instant;
+use crate::kustom::{self, ApiError, OmOrder, Outcome};
+use crate::payment;
+use crate::settings::Settings;
+use serde_json::{json, Value};
+
+/// Kustom's retry policy for OM calls: after 5 s, 5 min and 5 h, then escalate to a human.
+pub const RETRY_DELAYS_SECONDS: [i64; 3] = [5, 300, 18_000];
+/// Re-check an order in fraud review every hour, for a day (Kustom: at most 24 h).
+pub const REVIEW_DELAY_SECONDS: i64 = 3600;
+pub const MAX_REVIEW_CHECKS: u32 = 24;
+/// Extend the authorization before capturing when it expires sooner than this.
+pub const EXTEND_WHEN_EXPIRING_WITHIN_SECONDS: i64 = 48 * 3600;
+
+struct Job {
+    parameters: CaptureJobParameters,
+    settings: Settings,
+    now: Instant,
+    amount: Decimal,
+    amount_minor: i64,
+    exponent: u32,
+}
+
+pub fn run(input: &Value) -> Output {
+    finish(step(input))
+}
+
+fn step(input: &Value) -> Result<Output, Interrupt> {
+    let envelope: Envelope = parse(input, "input")?;
+    let job = job(input, &envelope)?;
+    let mut steps = Steps::new(&envelope.replies);
+    let p = &job.parameters;
+
+    if !capture_still_pending(&mut steps, &job)? {
+        return Ok(Output::done(
+            vec![],
+            vec![format!(
+                "payment {}: capture {} is no longer pending; nothing to capture",
+                p.payment_id, p.payment_capture_id
+            )],
+        ));
+    }
+
+    let reply = steps.http(kustom::read_om_order(&job.settings, &p.kustom_order_id)?)?;
+    let order: OmOrder = match kustom::classify(&reply) {
+        Outcome::Success(body) => match parse(&body, "Kustom order") {
+            Ok(order) => order,
+            Err(error) => {
+                return Ok(stop(
+                    &job,
+                    "KUSTOM_REPLY_UNREADABLE",
+                    &error.message,
+                    vec![],
+                ))
+            }
+        },
+        Outcome::NotFound | Outcome::ReadOnly => {
+            return Ok(stop(
+                &job,
+                "ORDER_NOT_FOUND",
+                "Kustom does not know the order",
+                vec![],
+            ))
+        }
+        Outcome::Transient { reason, .. } => return Ok(retry(&job, &reason, vec![])),
+        Outcome::Permanent(error) => {
+            return Ok(stop(&job, "ORDER_READ_REFUSED", &error.summary(), vec![]))
+        }
+    };
+    let mut log = vec![format!(
+        "Kustom order {}: {} {}, {} {} authorized remaining",
+        p.kustom_order_id,
+        order.status,
+        order.fraud_status.as_deref().unwrap_or("-"),
+        order.remaining_authorized_amount,
+        order.purchase_currency
+    )];
+
+    if !order
+        .purchase_currency
+        .eq_ignore_ascii_case(&p.currency_code)
+    {
+        let why = format!(
+            "the order is in {}, the capture in {}",
+            order.purchase_currency, p.currency_code
+        );
+        return Ok(stop(&job, "CURRENCY_MISMATCH", &why, log));
+    }
+    // An earlier run may have captured and died before recording the charge.
+    if let Some(existing) = order.captures.iter().find(|c| {
+        c.reference.as_deref() == Some(p.payment_capture_id.as_str())
+            && c.captured_amount == job.amount_minor
+    }) {
+        log.push(format!(
+            "Kustom already holds capture {} for this capture",
+            existing.capture_id
+        ));
+        return charge(&mut steps, &job, &existing.capture_id.clone(), log);
+    }
+    match order.status.to_ascii_uppercase().as_str() {
+        status @ ("CANCELLED" | "EXPIRED" | "CLOSED") => {
+            let why = format!("the order is {status}: its authorization can no longer be captured");
+            return Ok(stop(&job, "AUTHORIZATION_GONE", &why, log));
+        }
+        _ => {}
+    }
+    match order
+        .fraud_status
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        Some("REJECTED") => {
+            return Ok(stop(
+                &job,
+                "FRAUD_REJECTED",
+                "Kustom's fraud review rejected the order",
+                log,
+            ))
+        }
+        Some("PENDING") => return Ok(await_review(&job, log)),
+        _ => {}
+    }
+    if job.amount_minor > order.remaining_authorized_amount {
+        let why = format!(
+            "{} minor units asked, {} authorized remaining",
+            job.amount_minor, order.remaining_authorized_amount
+        );
+        return Ok(stop(&job, "ABOVE_REMAINING_AUTHORIZATION", &why, log));
+    }
+
+    let mut extended = false;
+    if expires_soon(&order, &job.now) {
+        extend(&mut steps, &job, &mut log)?;
+        extended = true;
+    }
+    loop {
+        let body = json!({"captured_amount": job.amount_minor, "reference": p.payment_capture_id});
+        let key = kustom::idempotency_key(&[
+            "capture",
+            &p.kustom_order_id,
+            &p.payment_capture_id,
+            &job.amount_minor.to_string(),
+        ]);
+        let reply = steps.http(kustom::create_capture(
+            &job.settings,
+            &p.kustom_order_id,
+            body,
+            &key,
+        )?)?;
+        match kustom::classify(&reply) {
+            Outcome::Success(body) => {
+                let Some(capture_id) = capture_id(&reply, &body) else {
+                    // Captured, but the answer lacks the id: the next run finds it by reference.
+                    return Ok(retry(&job, "the capture answer had no Capture-Id", log));
+                };
+                log.push(format!(
+                    "captured {} at Kustom: capture {capture_id}",
+                    job.amount_minor
+                ));
+                return charge(&mut steps, &job, &capture_id, log);
+            }
+            Outcome::Permanent(error)
+                if error.code.as_deref() == Some("CAPTURE_NOT_ALLOWED") && !extended =>
+            {
+                // Perhaps the authorization ran out: extend once, then try again.
+                log.push(format!(
+                    "capture refused ({}); extending the authorization and retrying",
+                    error.summary()
+                ));
+                extend(&mut steps, &job, &mut log)?;
+                extended = true;
+            }
+            Outcome::Permanent(error) => return Ok(refused(&job, &error, log)),
+            Outcome::NotFound | Outcome::ReadOnly => {
+                return Ok(stop(
+                    &job,
+                    "ORDER_NOT_FOUND",
+                    "Kustom does not know the order",
+                    log,
+                ))
+            }
+            Outcome::Transient { reason, .. } => return Ok(retry(&job, &reason, log)),
+        }
+    }
+}
+
+fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
+    let parameters: CaptureJobParameters = parse(input, "input")?;
+    let settings: Settings = match input.get("settings") {
+        Some(settings) => parse(settings, "settings")?,
+        None => Settings::default(),
+    };
+    let amount: Decimal = parse(&parameters.amount, "amount")?;
+    let exponent = minor_unit_exponent(&parameters.currency_code).ok_or_else(|| {
+        AppError::bad_input(
+            "currencyCode",
+            format!("{:?} is not an ISO 4217 currency", parameters.currency_code),
+        )
+    })?;
+    let amount_minor = amount
+        .to_minor_units(exponent)
+        .filter(|minor| *minor > 0)
+        .ok_or_else(|| {
+            AppError::bad_input(
+                "amount",
+                format!("{amount} is not a positive amount Kustom can capture"),
+            )
+        })?;
+    kustom::checked_order_id(&parameters.kustom_order_id)?;
+    Ok(Job {
+        now: Instant::parse(&envelope.now)?,
+        parameters,
+        settings,
+        amount,
+        amount_minor,
+        exponent,
+    })
+}
+
+fn capture_still_pending(steps: &mut Steps, job: &Job) -> Result<bool, Interrupt> {
+    let p = &job.parameters;
+    let reply = steps.call(payment::read_payment(&p.payment_id))?;
+    let Some(payment) = payment::parse_payment(reply)? else {
+        return Ok(false);
+    };
+    Ok(payment
+        .pending_capture(&p.payment_capture_id, job.amount, job.exponent)
+        .is_some())
+}
+
+/// Records the capture on the payment — unless the platform already completed it meanwhile.
+fn charge(
+    steps: &mut Steps,
+    job: &Job,
+    capture_id: &str,
+    mut log: Vec<String>,
+) -> Result<Output, Interrupt> {
+    let p = &job.parameters;
+    if !capture_still_pending(steps, job)? {
+        log.push(format!(
+            "capture {} was completed meanwhile; not charging again",
+            p.payment_capture_id
+        ));
+        return Ok(Output::done(vec![], log));
+    }
+    let charge = Effect::MessageActor {
+        actor_type: "payment".into(),
+        actor_id: p.payment_id.clone(),
+        message_type: "charge".into(),
+        body: json!({
+            "amount": p.amount,
+            "authorizationNumber": p.kustom_order_id,
+            "transactionReference": capture_id,
+        }),
+    };
+    let note = activity(
+        job,
+        "Captured {{amount}} {{currencyCode}} at Kustom (capture {{kustomCaptureId}}, order {{kustomOrderId}})",
+        json!({"amount": p.amount, "currencyCode": p.currency_code, "kustomCaptureId": capture_id, "kustomOrderId": p.kustom_order_id}),
+    );
+    log.push(format!(
+        "payment {}: charge {} recorded with transaction reference {capture_id}",
+        p.payment_id, job.amount
+    ));
+    Ok(Output::done(vec![charge, note], log))
+}
+
+fn extend(steps: &mut Steps, job: &Job, log: &mut Vec<String>) -> Result<(), Interrupt> {
+    let p = &job.parameters;
+    // One extension per capture attempt: the key covers (order, capture id, amount).
+    let key = kustom::idempotency_key(&[
+        "extend",
+        &p.kustom_order_id,
+        &p.payment_capture_id,
+        &job.amount_minor.to_string(),
+    ]);
+    let reply: HttpReply = steps.http(kustom::extend_authorization(
+        &job.settings,
+        &p.kustom_order_id,
+        &key,
+    )?)?;
+    log.push(match kustom::classify(&reply) {
+        Outcome::Success(_) => "authorization extended by 28 days".to_string(),
+        Outcome::Permanent(error) => format!(
+            "extending the authorization was refused ({}); capturing anyway",
+            error.summary()
+        ),
+        Outcome::Transient { reason, .. } => {
+            format!("extending the authorization failed ({reason}); capturing anyway")
+        }
+        Outcome::NotFound | Outcome::ReadOnly => {
+            "extending the authorization: order not found".to_string()
+        }
+    });
+    Ok(())
+}
+
+fn expires_soon(order: &OmOrder, now: &Instant) -> bool {
+    order
+        .expires_at
+        .as_deref()
+        .and_then(|at| Instant::parse(at).ok())
+        .is_some_and(|at| {
+            at.unix_seconds() - now.unix_seconds() < EXTEND_WHEN_EXPIRING_WITHIN_SECONDS
+        })
+}
+
+/// `Capture-Id` header, else the last segment of `Location`, else a `capture_id` in the body.
+fn capture_id(reply: &HttpReply, body: &Value) -> Option<String> {
+    let from_location = || {
+        reply
+            .header("Location")
+            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+    };
+    reply
+        .header("Capture-Id")
+        .or_else(from_location)
+        .or_else(|| body["capture_id"].as_str())
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+}
+
+fn activity(job: &Job, template: &str, dynamic: Value) -> Effect {
+    TicketCommand::activity_log(template, dynamic.as_object().cloned().unwrap_or_default())
+        .to_actor("payment", &job.parameters.payment_id)
+}
+
+/// A definite outcome that retrying cannot change: logged on the payment, job ends.
+fn stop(job: &Job, code: &str, why: &str, mut log: Vec<String>) -> Output {
+    let p = &job.parameters;
+    log.push(format!(
+        "capture {} not captured: {code}: {why}",
+        p.payment_capture_id
+    ));
+    let note = activity(
+        job,
+        "Kustom capture of {{amount}} {{currencyCode}} failed: {{code}}: {{reason}}",
+        json!({"amount": p.amount, "currencyCode": p.currency_code, "code": code, "reason": why, "kustomOrderId": p.kustom_order_id}),
+    );
+    Output::done(vec![note], log)
+}
+
+fn refused(job: &Job, error: &ApiError, log: Vec<String>) -> Output {
+    let code = match error.code.as_deref() {
+        Some("CAPTURE_NOT_ALLOWED") => "CAPTURE_NOT_ALLOWED",
+        _ => "CAPTURE_REFUSED",
+    };
+    stop(job, code, &error.summary(), log)
+}
+
+fn retry(job: &Job, reason: &str, mut log: Vec<String>) -> Output {
+    let p = &job.parameters;
+    let Some(delay) = RETRY_DELAYS_SECONDS.get(p.attempt as usize) else {
+        let why = format!("still failing after {} retries: {reason}", p.attempt);
+        return stop(job, "KUSTOM_UNAVAILABLE", &why, log);
+    };
+    log.push(format!(
+        "transient failure ({reason}); retry {} in {delay} s",
+        p.attempt + 1
+    ));
+    let parameters = CaptureJobParameters {
+        attempt: p.attempt + 1,
+        ..p.clone()
+    };
+    Output::done(
+        vec![schedule(&parameters, job.now.plus_seconds(*delay))],
+        log,
+    )
+}
+
+fn await_review(job: &Job, mut log: Vec<String>) -> Output {
+    let p = &job.parameters;
+    if p.review_checks >= MAX_REVIEW_CHECKS {
+        return stop(
+            job,
+            "FRAUD_REVIEW_PENDING",
+            "Kustom's fraud review did not finish within a day",
+            log,
+        );
+    }
+    log.push(format!(
+        "order in fraud review; checking again in {REVIEW_DELAY_SECONDS} s"
+    ));
+    let parameters = CaptureJobParameters {
+        review_checks: p.review_checks + 1,
+        ..p.clone()
+    };
+    Output::done(
+        vec![schedule(
+            &parameters,
+            job.now.plus_seconds(REVIEW_DELAY_SECONDS),
+        )],
+        log,
+    )
+}
+
+fn schedule(parameters: &CaptureJobParameters, at: Instant) -> Effect {
+    Effect::ScheduleJob {
+        definition: JOB_DEFINITION.into(),
+        parameters: json!(parameters),
+        at: at.to_iso(),
+    }
+}

@@ -1,0 +1,71 @@
+//! Reading a payment from a job: `messageActor('payment', paymentId, [{type: 'query', body:
+//! {query: {fields: ['paymentId', 'providerKey', 'currencyCode', 'captures']}}}])`, reply
+//! `data.query` in the platform's `Payment` shape (platform notes §1.6). Like the ticket query,
+//! the query body is [I]; it lives here to be one place to change.
+
+use crate::decimal::Decimal;
+use crate::error::{parse, AppError};
+use crate::host::Call;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn read_payment(payment_id: &str) -> Call {
+    Call::MessageActor {
+        actor_type: "payment".into(),
+        actor_id: payment_id.into(),
+        messages: vec![json!({"type": "query", "body": {"query": {
+            "fields": ["paymentId", "providerKey", "currencyCode", "captures"]}}})],
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRecord {
+    #[serde(default)]
+    pub captures: Vec<CaptureRecord>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaptureRecord {
+    pub payment_capture_id: String,
+    pub state: String,
+    pub remaining_amount: Decimal,
+}
+
+/// `Ok(None)` when the payment does not exist.
+pub fn parse_payment(reply: &Value) -> Result<Option<PaymentRecord>, AppError> {
+    let errors = reply["errors"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if errors.iter().any(|e| e["code"] == "NOT_FOUND") {
+        return Ok(None);
+    }
+    if let Some(error) = errors.first() {
+        return Err(AppError::new(
+            "HOST_ERROR",
+            format!("reading the payment failed: {error}"),
+        ));
+    }
+    match reply.pointer("/data/query") {
+        None | Some(Value::Null) => Ok(None),
+        Some(query) => parse(query, "replies: data.query").map(Some),
+    }
+}
+
+impl PaymentRecord {
+    /// The capture, if it still waits for a charge of at least `amount`.
+    pub fn pending_capture(
+        &self,
+        capture_id: &str,
+        amount: Decimal,
+        exponent: u32,
+    ) -> Option<&CaptureRecord> {
+        self.captures.iter().find(|c| {
+            c.payment_capture_id == capture_id
+                && c.state == "pending"
+                && c.remaining_amount.to_minor_units(exponent) >= amount.to_minor_units(exponent)
+        })
+    }
+}
