@@ -121,12 +121,10 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         ));
         return charge(&mut steps, &job, &existing.capture_id.clone(), log);
     }
-    match order.status.to_ascii_uppercase().as_str() {
-        status @ ("CANCELLED" | "EXPIRED" | "CLOSED") => {
-            let why = format!("the order is {status}: its authorization can no longer be captured");
-            return Ok(stop(&job, "AUTHORIZATION_GONE", &why, log));
-        }
-        _ => {}
+    let status = order.status.to_ascii_uppercase();
+    if matches!(status.as_str(), "CANCELLED" | "EXPIRED" | "CLOSED") {
+        let why = format!("the order is {status}: its authorization can no longer be captured");
+        return Ok(stop(&job, "AUTHORIZATION_GONE", &why, log));
     }
     match order
         .fraud_status
