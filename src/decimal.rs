@@ -174,6 +174,26 @@ impl Decimal {
     }
 }
 
+impl Decimal {
+    /// `minor` minor units of a currency with `exponent` decimals (e.g. 94080, 2 → 940.80).
+    pub fn from_minor_units(minor: i64, exponent: u32) -> Decimal {
+        Decimal {
+            mantissa: i128::from(minor),
+            scale: exponent,
+        }
+    }
+
+    /// As a JSON number for the platform, which takes amounts as decimal numbers: the decimal
+    /// text read as the nearest double, exactly what a JS host's `JSON.parse` would make of it.
+    pub fn to_json_number(self) -> serde_json::Value {
+        self.to_string()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}
+
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.mantissa < 0 { "-" } else { "" };

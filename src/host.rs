@@ -145,6 +145,13 @@ pub enum Call {
     /// `input triggerHook '<hook>'`; the reply is the list of effects the listening rules
     /// returned (`[]` when none listens).
     TriggerHook { hook: String, input: Value },
+    /// A graph query: `query <set>(<fields>) filter '<filter>'`; the reply is the list of
+    /// nodes found (`[]` when none).
+    Query {
+        set: String,
+        fields: Vec<String>,
+        filter: String,
+    },
 }
 
 /// The reply to an `http` call: either the response, or why there is none.

@@ -36,6 +36,38 @@ pub fn update_order(settings: &Settings, order_id: &str, body: Value) -> Result<
     })
 }
 
+/// `GET /checkout/v3/orders/{order_id}`.
+pub fn read_checkout_order(settings: &Settings, order_id: &str) -> Result<Call, AppError> {
+    Ok(Call::Http {
+        method: "GET".into(),
+        url: format!(
+            "{}/checkout/v3/orders/{}",
+            settings.api_base_url()?,
+            checked_order_id(order_id)?
+        ),
+        headers: headers(settings)?,
+        body: None,
+        timeout_ms: CHECKOUT_TIMEOUT_MS,
+    })
+}
+
+/// `POST /checkout/v3/orders`: create a checkout order (no idempotency key exists for this).
+pub fn create_checkout_order(settings: &Settings, body: Value) -> Result<Call, AppError> {
+    Ok(Call::Http {
+        method: "POST".into(),
+        url: format!("{}/checkout/v3/orders", settings.api_base_url()?),
+        headers: headers(settings)?,
+        body: Some(body),
+        timeout_ms: CHECKOUT_TIMEOUT_MS,
+    })
+}
+
+/// `POST /ordermanagement/v1/orders/{order_id}/acknowledge`: stops Kustom's push retries.
+pub fn acknowledge(settings: &Settings, order_id: &str) -> Result<Call, AppError> {
+    let key = idempotency_key(&["acknowledge", order_id]);
+    om_post(settings, order_id, "/acknowledge", None, &key)
+}
+
 /// Client timeout for Order Management calls (plugins use 10 s).
 pub const OM_TIMEOUT_MS: u32 = 10_000;
 
@@ -132,6 +164,8 @@ pub fn idempotency_key(parts: &[&str]) -> String {
 pub struct OmOrder {
     pub status: String,
     #[serde(default)]
+    pub order_amount: i64,
+    #[serde(default)]
     pub fraud_status: Option<String>,
     pub purchase_currency: String,
     pub remaining_authorized_amount: i64,
@@ -183,6 +217,9 @@ pub struct CheckoutOrder {
     pub order_id: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
+    /// The checkout iframe while incomplete; the confirmation iframe once complete.
+    #[serde(default)]
+    pub html_snippet: Option<String>,
     #[serde(default)]
     pub merchant_reference1: Option<String>,
     pub purchase_currency: String,

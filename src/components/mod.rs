@@ -4,5 +4,9 @@
 pub mod capture;
 pub mod capture_order;
 pub mod cart_kustom_sync;
+pub mod checkout;
+pub mod completion;
+pub mod confirm;
 pub mod sync_kustom_order;
 pub mod validate;
+pub mod webhook;

@@ -1,0 +1,87 @@
+//! Ingress `confirm`: `POST /ingress/commerce/carts/{cartId}/payment/kustom/confirm` → `{status}`.
+//! Called by the storefront after Kustom redirects the customer to the confirmation URL; runs
+//! the shared completion path (`completion.rs`). The storefront retries while `status` is not
+//! `checkout_complete` (Kustom can redirect before its order is final).
+
+use super::checkout::{answer, error_answer};
+use super::completion::{self, Completion};
+use crate::cart::RenderedCart;
+use crate::error::parse;
+use crate::fields;
+use crate::host::{finish, Call, Envelope, Interrupt, Output, Steps};
+use crate::settings::Settings;
+use serde_json::{json, Value};
+
+pub fn run(input: &Value) -> Output {
+    finish(step(input))
+}
+
+fn step(input: &Value) -> Result<Output, Interrupt> {
+    let envelope: Envelope = parse(input, "input")?;
+    let settings: Settings = match input.get("settings") {
+        Some(settings) => parse(settings, "settings")?,
+        None => Settings::default(),
+    };
+    let Some(cart_id) = input.pointer("/route/cartId").and_then(Value::as_str) else {
+        return Ok(error_answer(
+            400,
+            "BAD_REQUEST",
+            "the route has no cartId",
+            vec![],
+        ));
+    };
+    let mut steps = Steps::new(&envelope.replies);
+    let reply = steps.call(Call::RenderCart {
+        cart_id: cart_id.into(),
+    })?;
+    if reply.get("error").is_some() || reply.is_null() {
+        return Ok(error_answer(
+            404,
+            "CART_NOT_FOUND",
+            format!("no cart {cart_id}"),
+            vec![],
+        ));
+    }
+    let cart: RenderedCart = parse(reply, "replies[0]")?;
+    let Some(order_id) = cart.field(fields::ORDER_ID).map(str::to_string) else {
+        return Ok(error_answer(
+            409,
+            "NO_KUSTOM_ORDER",
+            format!("cart {cart_id} has no Kustom order"),
+            vec![],
+        ));
+    };
+    crate::kustom::checked_order_id(&order_id)?;
+
+    Ok(
+        match completion::complete(&mut steps, &settings, &cart, &order_id)? {
+            Completion::Completed { log, .. } => {
+                answer(200, json!({"status": "checkout_complete"}), vec![], log)
+            }
+            Completion::NotYet { status } => {
+                let log = vec![format!(
+                    "Kustom order {order_id} is {status}: not completing yet"
+                )];
+                answer(200, json!({"status": status}), vec![], log)
+            }
+            Completion::Mismatch { message, record } => {
+                let content = json!({"error": {"code": "AMOUNT_MISMATCH", "message": message}});
+                answer(
+                    409,
+                    content,
+                    record,
+                    vec![format!("409 AMOUNT_MISMATCH: {message}")],
+                )
+            }
+            Completion::OrderGone => error_answer(
+                404,
+                "KUSTOM_ORDER_NOT_FOUND",
+                format!("Kustom does not know order {order_id}"),
+                vec![],
+            ),
+            Completion::Unavailable { reason } => {
+                error_answer(502, "KUSTOM_UNAVAILABLE", reason, vec![])
+            }
+        },
+    )
+}

@@ -1,0 +1,151 @@
+//! Ingress `webhook`: `POST /ingress/kustom/webhook/push?kustom_order_id=…`, Kustom's push after
+//! a purchase, the fallback when the browser never confirmed. Kustom re-pushes (5, 15, 30, 60 min,
+//! then every 4 h for 48 h) until the order is **acknowledged**, whatever the HTTP answer; the
+//! status code only tells our own logs and Kustom's whether the work is done (200) or should be
+//! retried (503).
+//!
+//! The request is never trusted: only the order id is taken from it, and the order is read from
+//! Kustom with the app's credentials. The cart is found by the graph field `kustomOrderId`, else
+//! by the order's `merchant_reference1`; then the same completion path as `confirm` runs.
+
+use super::checkout::{answer, error_answer};
+use super::completion::{self, Completion};
+use crate::cart::RenderedCart;
+use crate::error::parse;
+use crate::fields;
+use crate::host::{finish, Call, Envelope, Interrupt, Output, Steps, TicketCommand};
+use crate::kustom::{self, CheckoutOrder, Outcome};
+use crate::settings::Settings;
+use serde_json::{json, Map, Value};
+
+pub fn run(input: &Value) -> Output {
+    finish(step(input))
+}
+
+fn step(input: &Value) -> Result<Output, Interrupt> {
+    let envelope: Envelope = parse(input, "input")?;
+    let settings: Settings = match input.get("settings") {
+        Some(settings) => parse(settings, "settings")?,
+        None => Settings::default(),
+    };
+    let order_id = input
+        .pointer("/query/kustom_order_id")
+        .and_then(Value::as_str)
+        .filter(|id| kustom::checked_order_id(id).is_ok());
+    let Some(order_id) = order_id else {
+        return Ok(error_answer(
+            400,
+            "BAD_REQUEST",
+            "kustom_order_id is missing or not an order id",
+            vec![],
+        ));
+    };
+    let mut steps = Steps::new(&envelope.replies);
+
+    let Some(cart) = find_cart(&mut steps, &settings, order_id)? else {
+        // Perhaps the checkout's write has not landed yet: Kustom pushes again.
+        return Ok(error_answer(
+            503,
+            "CART_NOT_FOUND",
+            format!("no cart for Kustom order {order_id} (yet)"),
+            vec![],
+        ));
+    };
+    if cart.field(fields::ORDER_ID) != Some(order_id) {
+        // Paid for an order the cart has replaced: money without a cart. Never complete the cart
+        // with it, never acknowledge it silently: the merchant decides.
+        let message = format!(
+            "Kustom order {order_id} was pushed for cart {}, whose current Kustom order is {}",
+            cart.cart_id,
+            cart.field(fields::ORDER_ID).unwrap_or("(none)")
+        );
+        let mut dynamic = Map::new();
+        dynamic.insert("kustomOrderId".into(), json!(order_id));
+        let note = TicketCommand::activity_log(
+            "Kustom pushed order {{kustomOrderId}}, which this cart replaced; it was not completed or acknowledged. Check it in Kustom's portal.",
+            dynamic,
+        )
+        .to_ticket(&cart.cart_id);
+        let content = json!({"error": {"code": "ORDER_NOT_CURRENT", "message": message}});
+        return Ok(answer(
+            409,
+            content,
+            vec![note],
+            vec![format!("409 ORDER_NOT_CURRENT: {message}")],
+        ));
+    }
+
+    Ok(
+        match completion::complete(&mut steps, &settings, &cart, order_id)? {
+            Completion::Completed {
+                acknowledged: true,
+                log,
+            } => answer(200, json!({"status": "acknowledged"}), vec![], log),
+            Completion::Completed {
+                acknowledged: false,
+                log,
+            } => answer(
+                503,
+                json!({"error": {"code": "ACKNOWLEDGE_FAILED", "message": "completed; acknowledgement will be retried"}}),
+                vec![],
+                log,
+            ),
+            Completion::NotYet { status } => error_answer(
+                503,
+                "NOT_COMPLETE",
+                format!("Kustom order {order_id} is {status}"),
+                vec![],
+            ),
+            Completion::Mismatch { message, record } => {
+                let content = json!({"error": {"code": "AMOUNT_MISMATCH", "message": message}});
+                answer(
+                    409,
+                    content,
+                    record,
+                    vec![format!("409 AMOUNT_MISMATCH: {message}")],
+                )
+            }
+            Completion::OrderGone => error_answer(
+                404,
+                "KUSTOM_ORDER_NOT_FOUND",
+                format!("Kustom does not know order {order_id}"),
+                vec![],
+            ),
+            Completion::Unavailable { reason } => error_answer(503, "UNAVAILABLE", reason, vec![]),
+        },
+    )
+}
+
+/// By the graph field `kustomOrderId`, else by the order's `merchant_reference1`.
+fn find_cart(
+    steps: &mut Steps,
+    settings: &Settings,
+    order_id: &str,
+) -> Result<Option<RenderedCart>, Interrupt> {
+    let found = steps.call(Call::Query {
+        set: "carts".into(),
+        fields: vec!["cartId".into()],
+        filter: format!("kustomOrderId == '{order_id}'"),
+    })?;
+    let mut cart_id = found
+        .as_array()
+        .and_then(|n| n.first())
+        .and_then(|n| n["cartId"].as_str())
+        .map(str::to_string);
+    if cart_id.is_none() {
+        let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
+        if let Outcome::Success(body) = kustom::classify(&reply) {
+            cart_id = parse::<CheckoutOrder>(&body, "Kustom order")
+                .ok()
+                .and_then(|o| o.merchant_reference1);
+        }
+    }
+    let Some(cart_id) = cart_id else {
+        return Ok(None);
+    };
+    let reply = steps.call(Call::RenderCart { cart_id })?;
+    if reply.get("error").is_some() || reply.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(parse(reply, "cart")?))
+}

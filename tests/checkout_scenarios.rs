@@ -1,0 +1,676 @@
+//! Scenario tests of checkout, confirm and push on a simulated host with the platform's
+//! semantics — a ticket completes once, a message batch to an actor is one transaction, a
+//! payment's `externalReference` is unique — and a fake Kustom (checkout orders that expire or
+//! complete, Order Management reads, acknowledgements).
+//!
+//! The exactly-once suite runs confirm and push as two processes and explores **every**
+//! interleaving of their steps (each call a host performs is one atomic step), with a crash of
+//! either process after any step followed by a retry, and checks at the end of each run: one
+//! payment, the cart completed with exactly that payment, the order acknowledged.
+
+use kustom::components::{checkout, confirm, webhook};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+const CART: &str = "0b7c2f8e-2a4d-4f7e-9a51-3c1d2e4f5a60";
+
+fn settings() -> Value {
+    json!({"apiKey": "kco_test_api_x", "publicBaseUrl": "https://shop.example.se"})
+}
+
+fn rendered_cart(mugs: i64) -> Value {
+    let mug_total = mugs * 8990;
+    json!({
+        "cartId": CART, "cartState": "open", "currencyCode": "SEK", "taxIncluded": true, "locale": "sv-SE",
+        "orderTotal": (19900 + mug_total) as f64 / 100.0, "orderTaxTotal": (3980 + mug_total / 5) as f64 / 100.0,
+        "items": [
+            {"productNumber": "TS-RED-M", "quantity": 1, "unitPrice": 199, "total": 199, "tax": 39.8},
+            {"productNumber": "MUG-1", "quantity": mugs, "unitPrice": 89.9, "total": mug_total as f64 / 100.0, "tax": (mug_total / 5) as f64 / 100.0}
+        ],
+        "address": {"countryCode": "SE"}, "fields": {}
+    })
+}
+
+#[derive(Clone, Debug, Default)]
+struct KustomOrder {
+    status: String,
+    body: Value,
+    acknowledged: u32,
+    expired: bool,
+}
+
+#[derive(Clone, Debug)]
+struct World {
+    cart: Value, // rendered cart contents (items, totals)
+    cart_state: String,
+    dynamic: Map<String, Value>,
+    relations: Vec<String>,
+    activity: Vec<String>,
+    payments: Vec<(String, String, Value)>, // (payment id, externalReference, amount)
+    orders: HashMap<String, KustomOrder>,
+    next_order: u32,
+    /// Acknowledgements that fail before one succeeds.
+    ack_failures: u32,
+    /// Re-pushes Kustom still makes while the order is not acknowledged (48 h of retries,
+    /// bounded here so that a path that never acknowledges fails the check, not the stack).
+    pushes_left: u32,
+}
+
+impl World {
+    fn new(mugs: i64) -> World {
+        World {
+            cart: rendered_cart(mugs),
+            cart_state: "open".into(),
+            dynamic: Map::new(),
+            relations: vec![],
+            activity: vec![],
+            payments: vec![],
+            orders: HashMap::new(),
+            next_order: 0,
+            ack_failures: 0,
+            pushes_left: 3,
+        }
+    }
+
+    fn rendered(&self) -> Value {
+        let mut cart = self.cart.clone();
+        cart["cartState"] = json!(self.cart_state);
+        let fields: Map<String, Value> = self
+            .dynamic
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("field:").map(|k| (k.to_string(), v.clone())))
+            .collect();
+        cart["fields"] = Value::Object(fields);
+        cart
+    }
+
+    fn order_id(&self) -> String {
+        self.dynamic["field:kustomOrderId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The customer pays in the iframe: Kustom completes the order.
+    fn customer_pays(&mut self) {
+        let id = self.order_id();
+        self.orders.get_mut(&id).unwrap().status = "checkout_complete".into();
+    }
+
+    fn apply_command(&mut self, command: &Value) -> Result<(), String> {
+        if self.cart_state != "open" {
+            return Err("INVALID_STATE: the ticket is not open".into());
+        }
+        match command["type"].as_str().unwrap() {
+            "setDynamicFields" => {
+                for (k, v) in command["fields"].as_object().unwrap() {
+                    if v.is_null() {
+                        self.dynamic.remove(k);
+                    } else {
+                        self.dynamic.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            "addActivityLog" => self
+                .activity
+                .push(command["messageTemplate"].as_str().unwrap().into()),
+            "createRelation" => self
+                .relations
+                .push(command["nodeId"].as_str().unwrap().into()),
+            other => panic!("unexpected command {other}"),
+        }
+        Ok(())
+    }
+
+    fn perform(&mut self, call: &Value) -> Value {
+        match call["call"].as_str().unwrap() {
+            "renderCart" => {
+                if call["cartId"] == CART {
+                    self.rendered()
+                } else {
+                    json!({"error": {"code": "NOT_FOUND"}})
+                }
+            }
+            "query" => {
+                let filter = call["filter"].as_str().unwrap();
+                let value = filter.split('\'').nth(1).unwrap();
+                match call["set"].as_str().unwrap() {
+                    "payments" => json!(self
+                        .payments
+                        .iter()
+                        .filter(|p| p.1 == value)
+                        .map(|p| json!({"paymentId": p.0}))
+                        .collect::<Vec<_>>()),
+                    "carts" => {
+                        if self.dynamic.get("field:kustomOrderId") == Some(&json!(value)) {
+                            json!([{"cartId": CART}])
+                        } else {
+                            json!([])
+                        }
+                    }
+                    other => panic!("unexpected set {other}"),
+                }
+            }
+            "messageActor" => self.message_actor(call),
+            "http" => self.kustom(call),
+            other => panic!("unexpected call {other}"),
+        }
+    }
+
+    /// A batch of messages is one transaction: all or nothing.
+    fn message_actor(&mut self, call: &Value) -> Value {
+        let before = self.clone();
+        let mut errors = vec![];
+        let mut actor_id = call["actorId"].clone();
+        for message in call["messages"].as_array().unwrap() {
+            let result = match (
+                call["actorType"].as_str().unwrap(),
+                message["type"].as_str().unwrap(),
+            ) {
+                ("ticket", "applyCommands") => message["body"]["commands"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .try_for_each(|c| self.apply_command(c)),
+                ("ticket", "complete") => {
+                    if self.cart_state == "open" {
+                        self.cart_state = "completed".into();
+                        Ok(())
+                    } else {
+                        Err("INVALID_STATE: already completed".into())
+                    }
+                }
+                ("payment", "create") => {
+                    let body = &message["body"];
+                    let reference = body["externalReference"].as_str().unwrap().to_string();
+                    if self.payments.iter().any(|p| p.1 == reference) {
+                        Err("DUPLICATE_EXTERNAL_REFERENCE".into())
+                    } else {
+                        let id = format!("payment-{}", self.payments.len() + 1);
+                        self.payments.push((
+                            id.clone(),
+                            reference,
+                            body["commands"][0]["amount"].clone(),
+                        ));
+                        actor_id = json!(id);
+                        Ok(())
+                    }
+                }
+                other => panic!("unexpected message {other:?}"),
+            };
+            if let Err(error) = result {
+                errors.push(json!({"code": error, "message": error}));
+                break;
+            }
+        }
+        if !errors.is_empty() {
+            *self = World {
+                ack_failures: self.ack_failures,
+                pushes_left: self.pushes_left,
+                ..before
+            };
+            return json!({"actorId": null, "paths": [], "data": {}, "errors": errors});
+        }
+        json!({"actorId": actor_id, "paths": [], "data": {}, "errors": []})
+    }
+
+    fn kustom(&mut self, call: &Value) -> Value {
+        let url = call["url"].as_str().unwrap();
+        let path = url
+            .strip_prefix("https://api.playground.kustom.co")
+            .unwrap();
+        let method = call["method"].as_str().unwrap();
+        let id_in = |prefix: &str| {
+            path.strip_prefix(prefix)
+                .map(|rest| rest.split('/').next().unwrap().to_string())
+        };
+        match (method, path) {
+            ("POST", "/checkout/v3/orders") => {
+                self.next_order += 1;
+                let id = format!("00000000-0000-4000-8000-{:012}", self.next_order);
+                let mut body = call["body"].clone();
+                body["order_id"] = json!(id);
+                body["status"] = json!("checkout_incomplete");
+                body["html_snippet"] =
+                    json!(format!("<div id=\"klarna-checkout-container\">{id}</div>"));
+                self.orders.insert(
+                    id.clone(),
+                    KustomOrder {
+                        status: "checkout_incomplete".into(),
+                        body: body.clone(),
+                        ..Default::default()
+                    },
+                );
+                json!({"status": 201, "body": body})
+            }
+            _ => {
+                let id = id_in("/checkout/v3/orders/")
+                    .or_else(|| id_in("/ordermanagement/v1/orders/"))
+                    .unwrap();
+                let Some(order) = self.orders.get_mut(&id).filter(|o| !o.expired) else {
+                    return json!({"status": 404, "body": ""});
+                };
+                let mut body = order.body.clone();
+                body["status"] = json!(order.status);
+                match (
+                    method,
+                    path.ends_with("/acknowledge"),
+                    path.starts_with("/ordermanagement"),
+                ) {
+                    ("GET", _, false) => json!({"status": 200, "body": body}),
+                    ("GET", _, true) if order.status == "checkout_complete" => {
+                        json!({"status": 200, "body": {"order_id": id, "status": "AUTHORIZED", "purchase_currency": "sek",
+                               "order_amount": body["order_amount"], "remaining_authorized_amount": body["order_amount"]}})
+                    }
+                    ("GET", _, true) => json!({"status": 404, "body": ""}),
+                    ("POST", true, _) => {
+                        if self.ack_failures > 0 {
+                            self.ack_failures -= 1;
+                            return json!({"status": 503, "body": ""});
+                        }
+                        order.acknowledged += 1;
+                        json!({"status": 204, "body": ""})
+                    }
+                    ("POST", false, false) => {
+                        if order.status != "checkout_incomplete" {
+                            return json!({"status": 403, "body": {"error_code": "READ_ONLY_ORDER", "error_messages": ["Resource is read-only"]}});
+                        }
+                        for key in [
+                            "order_amount",
+                            "order_tax_amount",
+                            "order_lines",
+                            "purchase_currency",
+                        ] {
+                            order.body[key] = call["body"][key].clone();
+                        }
+                        let mut body = order.body.clone();
+                        body["status"] = json!(order.status);
+                        json!({"status": 200, "body": body})
+                    }
+                    other => panic!("unexpected Kustom call {other:?} {path}"),
+                }
+            }
+        }
+    }
+
+    fn apply_effects(&mut self, output: &Value) {
+        for effect in output["effects"].as_array().unwrap() {
+            match effect["effect"].as_str().unwrap() {
+                "messageActor" => {
+                    assert_eq!(effect["messageType"], "applyCommands");
+                    for command in effect["body"]["commands"].as_array().unwrap() {
+                        self.apply_command(command).unwrap();
+                    }
+                }
+                other => panic!("unexpected effect {other}"),
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    Confirm,
+    Push,
+}
+
+#[derive(Clone, Debug)]
+struct Process {
+    kind: Kind,
+    replies: Vec<Value>,
+}
+
+fn input(kind: Kind, world: &World, replies: &[Value]) -> Value {
+    let (route, query) = match kind {
+        Kind::Confirm => (json!({"cartId": CART}), json!({})),
+        Kind::Push => (json!({}), json!({"kustom_order_id": world.order_id()})),
+    };
+    json!({"route": route, "query": query, "headers": {}, "body": null, "settings": settings(),
+           "now": "2026-11-25T09:40:00Z", "replies": replies})
+}
+
+fn run_ingress(kind: Kind, input: &Value) -> Value {
+    match kind {
+        Kind::Confirm => confirm::run(input).to_json(),
+        Kind::Push => webhook::run(input).to_json(),
+    }
+}
+
+/// One atomic step of a process: perform its next call, or finish (apply effects, answer).
+/// Returns the response when the process finished.
+fn step(world: &mut World, process: &mut Process) -> Option<Value> {
+    let output = run_ingress(process.kind, &input(process.kind, world, &process.replies));
+    assert!(
+        output.get("error").is_none() || output.get("response").is_some(),
+        "{output}"
+    );
+    if let Some(calls) = output.get("calls") {
+        let reply = world.perform(&calls[0]);
+        process.replies.push(reply);
+        return None;
+    }
+    world.apply_effects(&output);
+    Some(output["response"].clone())
+}
+
+/// A world after checkout, with the customer's payment made at Kustom.
+fn paid_world() -> World {
+    let mut world = World::new(3);
+    let response = run_checkout(&mut world);
+    assert_eq!(response["statusCode"], 200, "{response}");
+    world.customer_pays();
+    world
+}
+
+fn run_checkout(world: &mut World) -> Value {
+    let mut replies: Vec<Value> = vec![];
+    loop {
+        let request = json!({"route": {"cartId": CART}, "query": {}, "headers": {}, "settings": settings(),
+            "now": "2026-11-25T09:30:00Z", "replies": replies,
+            "body": {"termsUrl": "https://shop.example.se/villkor", "checkoutUrl": "https://shop.example.se/kassa",
+                     "confirmationUrl": "https://shop.example.se/bekraftelse?cart=0b7c2f8e"}});
+        let output = checkout::run(&request).to_json();
+        if let Some(calls) = output.get("calls") {
+            replies.push(world.perform(&calls[0]));
+            continue;
+        }
+        world.apply_effects(&output);
+        return output["response"].clone();
+    }
+}
+
+fn check_exactly_once(world: &World, trace: &str) {
+    let id = world.order_id();
+    assert_eq!(world.payments.len(), 1, "one payment after {trace}");
+    assert_eq!(world.payments[0].1, id);
+    assert_eq!(
+        world.payments[0].2,
+        json!(468.7),
+        "authorized the order amount"
+    );
+    assert_eq!(
+        world.cart_state, "completed",
+        "cart completed after {trace}"
+    );
+    assert_eq!(
+        world.relations,
+        vec![world.payments[0].0.clone()],
+        "cart linked to that payment once, after {trace}"
+    );
+    assert!(
+        world.orders[&id].acknowledged >= 1,
+        "acknowledged after {trace}"
+    );
+}
+
+/// Explores every interleaving of `processes` (plus, when `crashes` allows, a crash of any
+/// process after any step, retried by a fresh process of the same kind).
+fn explore(
+    world: World,
+    processes: Vec<Process>,
+    crashes: u32,
+    trace: String,
+    seen: &mut HashMap<String, usize>,
+) -> usize {
+    let key = format!(
+        "{:?}|{:?}|{:?}|{}|{}|{:?}|{crashes}",
+        world.cart_state,
+        world.dynamic,
+        world.relations,
+        world.payments.len(),
+        world.pushes_left,
+        world
+            .orders
+            .values()
+            .map(|o| o.acknowledged)
+            .collect::<Vec<_>>()
+    ) + &serde_json::to_string(
+        &processes
+            .iter()
+            .map(|p| (p.kind as u8, &p.replies))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    if let Some(runs) = seen.get(&key) {
+        return *runs;
+    }
+    if processes.is_empty() {
+        check_exactly_once(&world, &trace);
+        seen.insert(key, 1);
+        return 1;
+    }
+    let mut runs = 0;
+    for index in 0..processes.len() {
+        // the process takes one step
+        let (mut next_world, mut next) = (world.clone(), processes.clone());
+        let finished = step(&mut next_world, &mut next[index]).is_some();
+        let kind = next[index].kind;
+        if finished {
+            next.remove(index);
+            // Kustom keeps pushing until acknowledged
+            let unacknowledged = next_world.orders[&next_world.order_id()].acknowledged == 0;
+            if kind == Kind::Push && unacknowledged && next_world.pushes_left > 0 {
+                next_world.pushes_left -= 1;
+                next.push(Process {
+                    kind: Kind::Push,
+                    replies: vec![],
+                });
+            }
+        }
+        runs += explore(next_world, next, crashes, format!("{trace} {kind:?}"), seen);
+        // or it crashes here (after the steps it made) and is retried from scratch
+        if crashes > 0 && !processes[index].replies.is_empty() {
+            let mut retried = processes.clone();
+            retried[index] = Process {
+                kind,
+                replies: vec![],
+            };
+            runs += explore(
+                world.clone(),
+                retried,
+                crashes - 1,
+                format!("{trace} crash({kind:?})"),
+                seen,
+            );
+        }
+    }
+    seen.insert(key, runs);
+    runs
+}
+
+fn both(world: &World) -> Vec<Process> {
+    let _ = world;
+    vec![
+        Process {
+            kind: Kind::Confirm,
+            replies: vec![],
+        },
+        Process {
+            kind: Kind::Push,
+            replies: vec![],
+        },
+    ]
+}
+
+#[test]
+fn confirm_and_push_every_interleaving() {
+    let world = paid_world();
+    let runs = explore(
+        world.clone(),
+        both(&world),
+        0,
+        String::new(),
+        &mut HashMap::new(),
+    );
+    println!("confirm ∥ push: {runs} interleavings");
+    assert!(runs > 100, "{runs}");
+}
+
+#[test]
+fn confirm_and_push_with_a_crash_at_any_step() {
+    let world = paid_world();
+    let runs = explore(
+        world.clone(),
+        both(&world),
+        1,
+        String::new(),
+        &mut HashMap::new(),
+    );
+    println!("confirm ∥ push with one crash: {runs} interleavings");
+    assert!(runs > 1000, "{runs}");
+}
+
+#[test]
+fn confirm_first_then_push_and_push_first_then_confirm() {
+    for order in [[Kind::Confirm, Kind::Push], [Kind::Push, Kind::Confirm]] {
+        let mut world = paid_world();
+        for kind in order {
+            let mut process = Process {
+                kind,
+                replies: vec![],
+            };
+            let response = loop {
+                if let Some(response) = step(&mut world, &mut process) {
+                    break response;
+                }
+            };
+            assert_eq!(response["statusCode"], 200, "{kind:?}: {response}");
+        }
+        check_exactly_once(&world, &format!("{order:?}"));
+        assert_eq!(
+            world.orders[&world.order_id()].acknowledged,
+            2,
+            "both acknowledge (idempotent)"
+        );
+    }
+}
+
+#[test]
+fn acknowledgement_failing_is_retried_by_the_push() {
+    let mut world = paid_world();
+    world.ack_failures = 2;
+    let mut confirm = Process {
+        kind: Kind::Confirm,
+        replies: vec![],
+    };
+    let response = loop {
+        if let Some(r) = step(&mut world, &mut confirm) {
+            break r;
+        }
+    };
+    assert_eq!(
+        response["statusCode"], 200,
+        "the customer still sees the confirmation"
+    );
+    assert_eq!(world.orders[&world.order_id()].acknowledged, 0);
+    // Kustom pushes until acknowledged
+    let mut pushes = 0;
+    while world.orders[&world.order_id()].acknowledged == 0 {
+        pushes += 1;
+        assert!(pushes <= 3);
+        let mut push = Process {
+            kind: Kind::Push,
+            replies: vec![],
+        };
+        let response = loop {
+            if let Some(r) = step(&mut world, &mut push) {
+                break r;
+            }
+        };
+        let expected = if world.orders[&world.order_id()].acknowledged > 0 {
+            200
+        } else {
+            503
+        };
+        assert_eq!(response["statusCode"], expected);
+    }
+    assert_eq!(pushes, 2);
+    check_exactly_once(&world, "ack failing twice");
+}
+
+#[test]
+fn confirm_before_payment_says_so_and_changes_nothing() {
+    let mut world = World::new(3);
+    run_checkout(&mut world);
+    let mut process = Process {
+        kind: Kind::Confirm,
+        replies: vec![],
+    };
+    let response = loop {
+        if let Some(r) = step(&mut world, &mut process) {
+            break r;
+        }
+    };
+    assert_eq!(
+        response["content"],
+        json!({"status": "checkout_incomplete"})
+    );
+    assert!(world.payments.is_empty() && world.cart_state == "open");
+}
+
+#[test]
+fn amount_mismatch_at_confirm_is_recorded_once_and_never_completes() {
+    let mut world = paid_world();
+    world.cart = rendered_cart(4); // changed after the customer paid for 3 mugs
+    for _ in 0..2 {
+        let mut process = Process {
+            kind: Kind::Confirm,
+            replies: vec![],
+        };
+        let response = loop {
+            if let Some(r) = step(&mut world, &mut process) {
+                break r;
+            }
+        };
+        assert_eq!(response["statusCode"], 409);
+        assert_eq!(response["content"]["error"]["code"], "AMOUNT_MISMATCH");
+    }
+    assert!(world.payments.is_empty());
+    assert_eq!(world.cart_state, "open");
+    assert_eq!(
+        world.activity.len(),
+        1,
+        "recorded once: {:?}",
+        world.activity
+    );
+    assert_eq!(world.orders[&world.order_id()].acknowledged, 0);
+}
+
+#[test]
+fn checkout_is_idempotent_and_handles_expired_and_completed_orders() {
+    let mut world = World::new(3);
+    let first = run_checkout(&mut world);
+    let second = run_checkout(&mut world);
+    assert_eq!(world.orders.len(), 1, "the same order is returned");
+    assert_eq!(
+        first["content"]["htmlSnippet"],
+        second["content"]["htmlSnippet"]
+    );
+    assert_eq!(
+        world.dynamic["field:kustomPendingHash"],
+        world.dynamic["field:kustomSyncHash"]
+    );
+
+    // the cart changed without a sync: checkout brings the order up to date
+    world.cart = rendered_cart(4);
+    run_checkout(&mut world);
+    assert_eq!(world.orders.len(), 1);
+    assert_eq!(world.orders[&world.order_id()].body["order_amount"], 55860);
+
+    // the order expired: a new one replaces it
+    let old = world.order_id();
+    world.orders.get_mut(&old).unwrap().expired = true;
+    let response = run_checkout(&mut world);
+    assert_ne!(world.order_id(), old);
+    assert_eq!(
+        response["content"]["kustomOrderId"],
+        json!(world.order_id())
+    );
+    assert_eq!(world.orders.len(), 2);
+
+    // paid: the storefront is sent to confirmation, and no order is created
+    world.customer_pays();
+    let response = run_checkout(&mut world);
+    assert_eq!(response["content"]["status"], "checkout_complete");
+    assert_eq!(world.orders.len(), 2);
+}
