@@ -183,13 +183,21 @@ impl Decimal {
         }
     }
 
-    /// As a JSON number for the platform, which takes amounts as decimal numbers: the decimal
-    /// text read as the nearest double, exactly what a JS host's `JSON.parse` would make of it.
+    /// As a JSON number for the platform, which takes amounts as decimal numbers: the double
+    /// nearest to the exact value, i.e. what a JS host's `JSON.parse("940.80")` makes of it.
+    /// Both operands are integers below 2^53, exact as doubles, and IEEE 754 division is
+    /// correctly rounded, so this one division *is* that nearest double (no float arithmetic
+    /// on the amount itself; and no float parser in the module).
     pub fn to_json_number(self) -> serde_json::Value {
-        self.to_string()
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
+        const EXACT: i128 = 1 << 53;
+        let divisor = 10i128.pow(self.scale);
+        if self.mantissa.abs() >= EXACT || divisor >= EXACT {
+            return serde_json::Value::Null; // beyond amounts (callers pass bounded minor units)
+        }
+        if self.mantissa % divisor == 0 {
+            return serde_json::Value::from((self.mantissa / divisor) as i64);
+        }
+        serde_json::Number::from_f64(self.mantissa as f64 / divisor as f64)
             .map_or(serde_json::Value::Null, serde_json::Value::Number)
     }
 }
@@ -323,6 +331,22 @@ mod tests {
         assert_eq!(diff.to_string(), "-0.001");
         assert!(diff.is_below_one_minor_unit(2));
         assert!(!Decimal::parse("0.01").unwrap().is_below_one_minor_unit(2));
+    }
+
+    #[test]
+    fn minor_units_become_the_json_number_a_host_would_parse() {
+        for (minor, exponent, text) in [
+            (94080, 2, "940.8"),
+            (1, 2, "0.01"),
+            (-2490, 2, "-24.9"),
+            (3300, 0, "3300"),
+            (1234567, 3, "1234.567"),
+            (999_999_999_999, 2, "9999999999.99"),
+        ] {
+            let number = Decimal::from_minor_units(minor, exponent).to_json_number();
+            assert_eq!(number.to_string(), text);
+            assert_eq!(number.as_f64(), text.parse::<f64>().ok(), "{text}");
+        }
     }
 
     #[test]
