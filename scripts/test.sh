@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# All tests: the native suite (unit, fixtures, properties, scenarios), then the package build and
-# the same fixtures against the built wasm modules in Node.
+# All tests: the native suite (unit, fixtures, properties, scenarios), every request body the
+# fixtures send Kustom checked against Kustom's OpenAPI specs, then the package build and the
+# same fixtures against the built wasm modules in Node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace
+python3 tests/spec/check_requests.py
 bash scripts/build-package.sh
 node --test tests/wasm/
