@@ -674,3 +674,86 @@ fn checkout_is_idempotent_and_handles_expired_and_completed_orders() {
     assert_eq!(response["content"]["status"], "checkout_complete");
     assert_eq!(world.orders.len(), 2);
 }
+
+#[test]
+fn bad_input_to_each_ingress_is_a_clear_error_and_writes_nothing() {
+    let world = paid_world();
+    let garbage_bodies = [
+        json!(null),
+        json!("not json"),
+        json!([1, 2]),
+        json!({"termsUrl": 42}),
+        json!({"termsUrl": "javascript:alert(1)", "checkoutUrl": "https://x.se", "confirmationUrl": "https://x.se"}),
+    ];
+    let mut requests: Vec<(&str, Value)> = vec![];
+    for body in &garbage_bodies {
+        requests.push(("checkout", json!({"route": {"cartId": CART}, "body": body})));
+    }
+    for route in [
+        json!({}),
+        json!({"cartId": 7}),
+        json!({"cartId": "11111111-2222-4333-8444-555555555555"}),
+    ] {
+        requests.push(("checkout", json!({"route": route.clone(), "body": {"termsUrl": "https://a.se", "checkoutUrl": "https://a.se", "confirmationUrl": "https://a.se"}})));
+        requests.push(("confirm", json!({"route": route})));
+    }
+    for query in [
+        json!({}),
+        json!({"kustom_order_id": ""}),
+        json!({"kustom_order_id": "../../admin"}),
+        json!({"kustom_order_id": ["a", "b"]}),
+        json!({"kustom_order_id": "99999999-0000-4000-8000-000000000000"}),
+    ] {
+        requests.push(("webhook", json!({"query": query})));
+    }
+    for (ingress, request) in requests {
+        let mut world = world.clone();
+        let before = format!(
+            "{:?}{:?}{:?}{:?}",
+            world.dynamic, world.cart_state, world.payments, world.relations
+        );
+        let mut input = json!({"route": {}, "query": {}, "headers": {}, "body": null, "settings": settings(),
+                               "now": "2026-11-25T09:40:00Z", "replies": []});
+        for (key, value) in request.as_object().unwrap() {
+            input[key] = value.clone();
+        }
+        let output = loop {
+            let output = match ingress {
+                "checkout" => checkout::run(&input).to_json(),
+                "confirm" => confirm::run(&input).to_json(),
+                _ => webhook::run(&input).to_json(),
+            };
+            match output.get("calls") {
+                Some(calls) => {
+                    let call = &calls[0];
+                    assert!(
+                        call["call"] != "messageActor" && call["method"] != "POST",
+                        "{ingress} {request}: writes {call}"
+                    );
+                    let reply = world.perform(call);
+                    input["replies"].as_array_mut().unwrap().push(reply);
+                }
+                None => break output,
+            }
+        };
+        let status = output["response"]["statusCode"].as_u64().unwrap_or(500);
+        assert!(status >= 400, "{ingress} {request}: {output}");
+        let code = output["response"]["content"]["error"]["code"]
+            .as_str()
+            .or(output["error"]["code"].as_str());
+        assert!(
+            code.is_some_and(|c| !c.is_empty()),
+            "{ingress} {request}: no error code in {output}"
+        );
+        assert_eq!(
+            output["effects"].as_array().map_or(0, Vec::len),
+            0,
+            "{ingress} {request}"
+        );
+        let after = format!(
+            "{:?}{:?}{:?}{:?}",
+            world.dynamic, world.cart_state, world.payments, world.relations
+        );
+        assert_eq!(before, after, "{ingress} {request} changed the world");
+    }
+}
