@@ -36,6 +36,14 @@ impl Output {
         }
     }
 
+    /// The output as JSON text, printed straight from the typed output (no `Value` tree).
+    pub fn to_json_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|err| {
+            serde_json::json!({"error": {"code": "INTERNAL", "message": err.to_string()}})
+                .to_string()
+        })
+    }
+
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or_else(
             |err| serde_json::json!({"error": {"code": "INTERNAL", "message": err.to_string()}}),

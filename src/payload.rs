@@ -47,28 +47,30 @@ pub enum LineType {
     Surcharge,
 }
 
-/// One Kustom `order_line`, with exactly the fields the app sends.
+/// One Kustom `order_line`, with exactly the fields the app sends. Fields are declared in
+/// sorted order of their JSON names, so that serializing prints canonical JSON (`hash.rs`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
-    #[serde(rename = "type")]
-    pub kind: LineType,
-    pub reference: String,
     pub name: String,
     pub quantity: i64,
-    pub unit_price: i64,
+    pub reference: String,
     pub tax_rate: i64,
     pub total_amount: i64,
     pub total_discount_amount: i64,
     pub total_tax_amount: i64,
+    #[serde(rename = "type")]
+    pub kind: LineType,
+    pub unit_price: i64,
 }
 
 /// The body of `POST /checkout/v3/orders/{id}` (update), and the cart part of a create.
+/// Fields in sorted order, like `OrderLine`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartPayload {
-    pub purchase_currency: String,
     pub order_amount: i64,
-    pub order_tax_amount: i64,
     pub order_lines: Vec<OrderLine>,
+    pub order_tax_amount: i64,
+    pub purchase_currency: String,
 }
 
 /// Builds the payload, or says exactly why the cart cannot be sent to Kustom.
@@ -454,6 +456,16 @@ pub fn derive_tax_rate(total: i64, tax: i64, quantity: i64) -> Option<i64> {
     }
     let implied = round_half_away(i128::from(tax) * 10_000, i128::from(net)) as i64;
     let error = |rate: i64| (line_tax(total, rate) - tax).abs();
+    // Fast path, and the usual case: the nearest common whole-percent rate reproduces the tax
+    // exactly. It would be the first pick of step 1 below, found without allocating.
+    let nearest_whole = COMMON_TAX_RATES
+        .iter()
+        .copied()
+        .filter(|r| r % 100 == 0)
+        .min_by_key(|r| (r - implied).abs());
+    if let Some(rate) = nearest_whole.filter(|r| error(*r) == 0) {
+        return Some(rate);
+    }
     let tenths = (implied / 10 - 20..=implied / 10 + 20).map(|t| t * 10);
     let mut common: Vec<i64> = COMMON_TAX_RATES.to_vec();
     let mut round: Vec<i64> = tenths.filter(|r| (0..=10_000).contains(r)).collect();

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Benchmarks (not part of the tests): module sizes, per-execution cost of every component in
+# Node (warm and cold; 1, 50, 250 cart lines), the floor, and both boundary encodings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build-package.sh
+# The sync rule once more with both encodings exported, for the side-by-side comparison.
+cargo build --quiet --release --target wasm32-unknown-unknown -p cart-kustom-sync --features both-encodings \
+  --target-dir target/bench
+wasm-bindgen --target nodejs --remove-name-section --out-dir bench/dist/rules/cart-kustom-sync \
+  target/bench/wasm32-unknown-unknown/release/cart_kustom_sync.wasm
+node bench/run.mjs
