@@ -7,6 +7,7 @@
 //
 // Usage: bash scripts/bench.sh  (builds the package and the both-encodings rule first)
 import { createHash } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
@@ -121,7 +122,7 @@ console.log(`${"lines".padStart(5)} ${"floor ms".padStart(9)} ${"JSON text".padS
 const both = load("rules/cart-kustom-sync", "bench/dist");
 for (const n of sizes) {
   const input = { ...cart(n), settings, now };
-  if (JSON.stringify(both.run(input)) !== JSON.stringify(both.runSerde(input))) throw new Error("the encodings disagree");
+  if (!isDeepStrictEqual(both.run(input), both.runSerde(input))) throw new Error("the encodings disagree");
   const floor = time(() => createHash("sha256").update(JSON.stringify(input)).digest("hex"), 2000).median;
   const json = time(() => both.run(input), 1000).median;
   const serde = time(() => both.runSerde(input), 1000).median;
