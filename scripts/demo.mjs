@@ -39,7 +39,14 @@ function applyCommand(command) {
   if (command.type === "addActivityLog") console.log(`    activity log: ${command.messageTemplate}`);
 }
 function perform(call) {
-  if (call.call === "messageActor") return { actorId: call.actorId, paths: [], data: { query: structuredClone(ticket) }, errors: [] };
+  if (call.call === "messageActor") {
+    const [message] = call.messages;
+    if (message.type === "applyCommands") {
+      message.body.commands.forEach(applyCommand);
+      return { actorId: call.actorId, paths: [], data: { applyCommands: "OK" }, errors: [] };
+    }
+    return { actorId: call.actorId, paths: [], data: { query: structuredClone(ticket) }, errors: [] };
+  }
   const id = call.url.split("/").pop();
   const body = call.body;
   // The one rule that matters here: Kustom refuses lines that do not add up.
@@ -79,7 +86,8 @@ function runJobs() {
       }
       for (const call of output.calls) {
         const reply = perform(call);
-        console.log(`    job → ${call.call === "http" ? `${call.method} ${call.url}` : `ticket query`}  ← ${reply.status ?? "ok"}`);
+        const what = call.call === "http" ? `${call.method} ${call.url}` : `ticket ${call.messages[0].type}`;
+        console.log(`    job → ${what}  ← ${reply.status ?? "ok"}`);
         input.replies.push(reply);
       }
     }
