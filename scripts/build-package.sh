@@ -34,6 +34,9 @@ for c in "${components[@]}"; do
   printf '%-34s %10d %10d\n' "$c" "$(wc -c < "$module")" "$(gzip -9 -c "$module" | wc -c)"
 done
 cp manifest.toml "$out/"
+# The same manifest as JSON, for hosts without a TOML parser (the reference host).
+python3 -c 'import json, sys, tomllib; json.dump(tomllib.load(open(sys.argv[1], "rb")), open(sys.argv[2], "w"), indent=2)' \
+  manifest.toml "$out/manifest.json"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' manifest.toml | head -1)
 tar czf "dist/kustom-app-$version.tar.gz" -C dist kustom-app
 echo "package: $out/ and dist/kustom-app-$version.tar.gz"

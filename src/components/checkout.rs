@@ -179,6 +179,17 @@ fn is_https_url(url: &str) -> bool {
     })
 }
 
+/// Plain http is allowed for the loopback only: a local host talking to the Kustom emulator.
+fn is_loopback_http(url: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost"]
+        .iter()
+        .any(|prefix| {
+            url.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+            })
+        })
+}
+
 /// Kustom's push and validation URLs, from the `publicBaseUrl` setting.
 fn merchant_callback_urls(settings: &Settings) -> Result<(String, String), AppError> {
     let base = settings
@@ -187,10 +198,10 @@ fn merchant_callback_urls(settings: &Settings) -> Result<(String, String), AppEr
         .map(str::trim)
         .unwrap_or("")
         .trim_end_matches('/');
-    if !is_https_url(base) {
+    if !is_https_url(base) && !is_loopback_http(base) {
         return Err(AppError::new(
             "BAD_SETTINGS",
-            format!("publicBaseUrl must be the shop's https base URL (Kustom calls back over https), got {base:?}"),
+            format!("publicBaseUrl must be the shop's https base URL (Kustom calls back over https; plain http only on the loopback), got {base:?}"),
         ));
     }
     Ok((
@@ -417,4 +428,38 @@ fn market(cart: &RenderedCart) -> Result<(String, String), String> {
         .unwrap_or(parts[parts.len() - 1])
         .to_ascii_uppercase();
     Ok((country, locale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_urls_need_https_except_on_the_loopback() {
+        let with = |base: &str| Settings {
+            public_base_url: Some(base.into()),
+            ..Settings::default()
+        };
+        let (push, validation) = merchant_callback_urls(&with("https://shop.example.se/")).unwrap();
+        assert_eq!(push, "https://shop.example.se/ingress/kustom/webhook/push?kustom_order_id={checkout.order.id}");
+        assert_eq!(
+            validation,
+            "https://shop.example.se/ingress/kustom/validate"
+        );
+        assert!(merchant_callback_urls(&with("http://127.0.0.1:8080")).is_ok());
+        assert!(merchant_callback_urls(&with("http://localhost:3000")).is_ok());
+        for bad in [
+            "http://shop.example.se",
+            "http://127.0.0.1.evil.example",
+            "ftp://x",
+            "https://",
+            "",
+        ] {
+            assert_eq!(
+                merchant_callback_urls(&with(bad)).unwrap_err().code,
+                "BAD_SETTINGS",
+                "{bad}"
+            );
+        }
+    }
 }
