@@ -1,0 +1,88 @@
+// The main job end to end: the built modules in the reference host, talking HTTP on the
+// loopback to the Kustom emulator. Prints a readable trace; exits non-zero if a step does not
+// hold. create cart → checkout (snippet) → cart changes (sync: pending and synced hashes
+// converge) → the customer pays (validation runs) → confirm and push both arrive → one payment,
+// cart completed, order acknowledged → capture → Kustom shows the capture.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmulator } from "../emulator/emulator.mjs";
+import { startHost } from "./host.mjs";
+
+const TIME_SCALE = 600; // ten minutes of platform time per second: retries and pushes come quickly
+const apiKey = "kco_test_api_demo";
+const started = Date.now();
+const dir = mkdtempSync(join(tmpdir(), "kustom-demo-"));
+let emulator, host;
+const step = (text) => console.log(`\n● ${text}  (${Date.now() - started} ms)`);
+const check = (ok, text) => {
+  if (!ok) throw new Error(`✗ ${text}`);
+  console.log(`  ✓ ${text}`);
+};
+async function call(method, path, body) {
+  const response = await fetch(`${host.url}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: await response.json() };
+}
+const kustom = async (path, init) => (await fetch(`${emulator.url}${path}`, init)).json();
+
+try {
+  emulator = await startEmulator({ port: 0, apiKey, timeScale: TIME_SCALE });
+  host = await startHost({ kustomUrl: emulator.url, apiKey, dataFile: join(dir, "state.json"), timeScale: TIME_SCALE,
+    log: (line) => console.log(`    host: ${line}`) });
+  console.log(`Kustom emulator ${emulator.url}, reference host ${host.url}`);
+
+  step("a customer fills a cart");
+  const { body: { cartId } } = await call("POST", "/ingress/commerce/carts", { profileKey: "se", locale: "sv-SE" });
+  await call("POST", `/ingress/commerce/carts/${cartId}/add-item`, { productNumber: "TS-RED-M", quantity: 2 });
+  const { body: cart } = await call("POST", `/ingress/commerce/carts/${cartId}/add-item`, { productNumber: "MUG-1", quantity: 3 });
+  check(cart.orderTotal === 716.7, `cart ${cartId}: SEK ${cart.orderTotal}`);
+
+  step("checkout: the storefront asks for the Kustom iframe");
+  const urls = { termsUrl: "https://shop.example.se/villkor", checkoutUrl: "https://shop.example.se/kassa", confirmationUrl: `https://shop.example.se/bekraftelse?cart=${cartId}` };
+  const checkout = await call("POST", `/ingress/commerce/carts/${cartId}/payment/kustom`, urls);
+  check(checkout.status === 200 && checkout.body.htmlSnippet.includes("klarna-checkout-container"), `snippet for Kustom order ${checkout.body.kustomOrderId}`);
+  const orderId = checkout.body.kustomOrderId;
+  const again = await call("POST", `/ingress/commerce/carts/${cartId}/payment/kustom`, urls);
+  check(again.body.kustomOrderId === orderId, "a second checkout call returns the same order");
+
+  step("the customer changes the cart in the iframe's page: a fourth mug, a coupon");
+  const { body: changed } = await call("POST", `/ingress/commerce/carts/${cartId}/set-quantity`, { cartItemId: cart.items[1].cartItemId, quantity: 4 });
+  await call("POST", `/ingress/commerce/carts/${cartId}/add-coupon`, { couponCode: "TENOFF" });
+  const { body: pending } = await call("GET", `/ingress/commerce/carts/${cartId}`);
+  console.log(`    pending ${pending.fields.kustomPendingHash?.slice(0, 12)} synced ${pending.fields.kustomSyncHash?.slice(0, 12)}: the storefront suspends the iframe`);
+  await host.idle();
+  const { body: synced } = await call("GET", `/ingress/commerce/carts/${cartId}`);
+  check(synced.fields.kustomSyncHash === synced.fields.kustomPendingHash, `hashes converged at ${synced.fields.kustomSyncHash.slice(0, 12)}: the iframe resumes`);
+  const order = await kustom(`/checkout/v3/orders/${orderId}`, { headers: { authorization: `Basic ${apiKey}` } });
+  check(order.order_amount === Math.round(synced.orderTotal * 100), `Kustom holds SEK ${order.order_amount / 100}, the cart's total (${changed.items.length} lines, coupon applied)`);
+
+  step("the customer pays: Kustom calls the validation callback, then completes the order");
+  const completed = await fetch(`${emulator.url}/__emulator/orders/${orderId}/complete`, { method: "POST", body: "{}" });
+  check(completed.status === 200, "validation approved; Kustom order complete");
+
+  step("the browser confirms, and Kustom's push arrives too");
+  const [confirmed] = await Promise.all([call("POST", `/ingress/commerce/carts/${cartId}/payment/kustom/confirm`), host.idle()]);
+  check(confirmed.body.status === "checkout_complete", "confirm: checkout_complete");
+  await new Promise((resolve) => setTimeout(resolve, 400)); // the push comes 2 emulated minutes later
+  const state = host.state;
+  const payments = Object.values(state.payments).filter((p) => p.externalReference === orderId);
+  check(payments.length === 1, `exactly one payment (${payments[0]?.paymentNumber}), authorized SEK ${payments[0]?.authorizations[0].amount}`);
+  check(state.carts[cartId].state === "completed", "cart completed with its payment");
+  const inspect = await kustom(`/__emulator/orders/${orderId}`);
+  check(inspect.acknowledged > 0 || inspect.acknowledgements?.length > 0, "order acknowledged at Kustom");
+
+  step("the goods ship: the platform creates a capture on the payment");
+  const capture = await call("POST", `/admin/payments/${payments[0].paymentId}/captures`, { amount: payments[0].authorizations[0].amount });
+  await host.idle();
+  const om = await kustom(`/ordermanagement/v1/orders/${orderId}`, { headers: { authorization: `Basic ${apiKey}` } });
+  check(om.captures.length === 1 && om.captured_amount === om.order_amount, `Kustom shows capture ${om.captures[0]?.capture_id} of SEK ${om.captured_amount / 100} (${om.status})`);
+  check(host.state.payments[payments[0].paymentId].captures[0].state === "completed", `the platform's capture ${capture.body.paymentCaptureId} completed by the charge`);
+  console.log(`\nDone in ${Date.now() - started} ms: one order, one payment, captured.`);
+} catch (error) {
+  console.error(`\n${error.message}\n${error.stack?.split("\n").slice(1, 3).join("\n") ?? ""}`);
+  process.exitCode = 1;
+} finally {
+  await host?.close();
+  await emulator?.close();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,309 @@
+// Reference host: runs the built component modules the way Hantera would, implementing the host
+// contract (docs/host-contract.md) with the platform's semantics: HTTP ingresses on their
+// manifest routes, ticket and payment actors (a ticket completes once, a payment's
+// externalReference is unique, a message batch is one transaction), graph queries, hooks and
+// `triggerHook`, and a job queue that honours `at`. A minimal Commerce cart fires
+// `OnCartMutation` after each mutation. State lives in one JSON file, written after every
+// change, so a restarted host carries on where it stopped.
+//
+//   import { startHost } from "./host/host.mjs";
+//   const host = await startHost({ kustomUrl, dataFile, publicBaseUrl, timeScale });
+import { createServer } from "node:http";
+import { readFileSync, writeFileSync, renameSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { randomUUID } from "node:crypto";
+import { renderCart, CATALOG } from "./commerce.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(import.meta.url);
+
+/// docs/validation.md's sample merchant rule: block when an item is no longer in stock.
+export function stockRule(input) {
+  const line = input.orderLines.find((l) => l.reservedQuantity < l.quantity);
+  if (!line) return [];
+  return [{ effect: "validationError", code: "item_out_of_stock",
+    message: `${line.description ?? line.productNumber}: only ${line.reservedQuantity} left in stock`, details: { productNumber: line.productNumber } }];
+}
+
+export async function startHost({ port = 0, packageDir = join(root, "dist/kustom-app"), dataFile, kustomUrl, apiKey = "kco_test_api_emulator",
+  publicBaseUrl, timeScale = 1, log = () => {}, merchantRules = { OnKustomValidation: [stockRule] } } = {}) {
+  const manifest = JSON.parse(readFileSync(join(packageDir, "manifest.json"), "utf8"));
+  const modules = Object.fromEntries(manifest.components.map((c) => {
+    const file = join(packageDir, c.id, `${c.id.split("/")[1].replaceAll("-", "_")}.js`);
+    return [c.id, require(file)];
+  }));
+  const jobComponents = Object.fromEntries(manifest.jobDefinitions.map((j) => [j.id, j.componentId]));
+  const hookRules = (hook) => manifest.components.filter((c) => c.hook === hook).map((c) => c.id);
+
+  // ---------------------------------------------------------------- state, persisted
+  const state = existsSync(dataFile ?? "") ? JSON.parse(readFileSync(dataFile, "utf8"))
+    : { carts: {}, payments: {}, jobs: [], stock: Object.fromEntries(Object.keys(CATALOG).map((k) => [k, 100])), events: [] };
+  const save = () => {
+    if (!dataFile) return;
+    writeFileSync(`${dataFile}.tmp`, JSON.stringify(state));
+    renameSync(`${dataFile}.tmp`, dataFile); // atomic: a crash leaves the old or the new state
+  };
+  const event = (text) => { state.events.push(text); log(text); };
+  // Kustom calls back (validation, push) on publicBaseUrl: by default the host's own address.
+  const settings = { apiKey, environment: "playground", apiBaseUrl: kustomUrl, publicBaseUrl };
+  // Emulated time runs `timeScale` times faster than the wall clock, from the host's start.
+  const started = Date.now();
+  const now = () => new Date(started + (Date.now() - started) * timeScale).toISOString();
+
+  // ---------------------------------------------------------------- actors
+  const rendered = (cartId) => {
+    const cart = state.carts[cartId];
+    return cart ? renderCart(cart, state.stock) : null;
+  };
+  function applyTicketCommand(cart, command) {
+    if (cart.state !== "open") throw { code: "INVALID_STATE", message: `ticket is ${cart.state}` };
+    switch (command.type) {
+      case "setDynamicFields":
+        for (const [key, value] of Object.entries(command.fields)) {
+          if (value === null) delete cart.dynamic[key]; else cart.dynamic[key] = value;
+        }
+        break;
+      case "addActivityLog": cart.activity.push({ template: command.messageTemplate, dynamic: command.dynamic }); break;
+      case "createRelation": cart.relations.push({ key: command.relationKey, nodeId: command.nodeId }); break;
+      default: throw { code: "INVALID_COMMAND", message: command.type };
+    }
+  }
+  function applyPaymentCommand(payment, command) {
+    switch (command.type) {
+      case "createAuthorization": payment.authorizations.push({ authorizationNumber: command.authorizationNumber, amount: command.amount, authorizationState: command.authorizationState ?? "successful" }); break;
+      case "generatePaymentNumberByPrefix": payment.paymentNumber = `${command.prefix}${10000 + Object.keys(state.payments).length}`; break;
+      case "addActivityLog": payment.activity.push({ template: command.messageTemplate, dynamic: command.dynamic }); break;
+      default: throw { code: "INVALID_COMMAND", message: command.type };
+    }
+  }
+  /// A batch of messages to one actor is one transaction: all apply, or none.
+  function messageActor({ actorType, actorId, messages }) {
+    const backup = JSON.stringify(state);
+    const data = {};
+    try {
+      for (const message of messages) {
+        if (actorType === "ticket") {
+          const cart = state.carts[actorId];
+          if (!cart) throw { code: "NOT_FOUND", message: `ticket ${actorId}` };
+          if (message.type === "query") data.query = { state: cart.state, dynamic: cart.dynamic };
+          else if (message.type === "applyCommands") message.body.commands.forEach((c) => applyTicketCommand(cart, c));
+          else if (message.type === "complete") {
+            if (cart.state !== "open") throw { code: "INVALID_STATE", message: `ticket is ${cart.state}` };
+            if (!cart.relations.some((r) => r.key === "payments")) throw { code: "NO_PAYMENT", message: "a cart completes with its payment" };
+            cart.state = "completed";
+            event(`cart ${actorId} completed`);
+          } else throw { code: "INVALID_MESSAGE_BODY", message: message.type };
+          data[message.type] = data[message.type] ?? "OK";
+        } else if (actorType === "payment") {
+          if (message.type === "create") {
+            const body = message.body;
+            if (Object.values(state.payments).some((p) => p.externalReference === body.externalReference))
+              throw { code: "DUPLICATE_EXTERNAL_REFERENCE", message: body.externalReference };
+            actorId = randomUUID();
+            state.payments[actorId] = { paymentId: actorId, providerKey: body.providerKey, externalReference: body.externalReference, currencyCode: body.currencyCode,
+              authorizations: [], captures: [], charges: [], activity: [] };
+            (body.commands ?? []).forEach((c) => applyPaymentCommand(state.payments[actorId], c));
+            event(`payment ${actorId} created for ${body.externalReference}`);
+          } else {
+            const payment = state.payments[actorId];
+            if (!payment) throw { code: "NOT_FOUND", message: `payment ${actorId}` };
+            if (message.type === "query") data.query = payment;
+            else if (message.type === "applyCommands") message.body.commands.forEach((c) => applyPaymentCommand(payment, c));
+            else if (message.type === "charge") charge(payment, message.body);
+            else throw { code: "INVALID_MESSAGE_BODY", message: message.type };
+          }
+        }
+      }
+    } catch (error) {
+      Object.assign(state, JSON.parse(backup));
+      return { actorId: null, paths: [], data: {}, errors: [{ code: error.code ?? "ERROR", message: error.message ?? String(error) }] };
+    }
+    save();
+    return { actorId, paths: [], data, errors: [] };
+  }
+  /// `charge`: covers the oldest pending capture it fits; a covered capture completes, and the
+  /// platform fires OnPaymentCapture for the update.
+  function charge(payment, body) {
+    payment.charges.push(body);
+    const capture = payment.captures.find((c) => c.state === "pending" && c.remainingAmount >= body.amount - 1e-9);
+    if (!capture) return;
+    capture.remainingAmount = Math.round((capture.remainingAmount - body.amount) * 100) / 100;
+    capture.capturedAmount = Math.round((capture.capturedAmount + body.amount) * 100) / 100;
+    if (capture.remainingAmount <= 0) capture.state = "completed";
+    event(`payment ${payment.paymentId} charged ${body.amount} (${body.transactionReference})`);
+    queueMicrotask(() => fireHook("OnPaymentCapture", { payment, capture }));
+  }
+
+  // ---------------------------------------------------------------- the contract
+  async function perform(call) {
+    switch (call.call) {
+      case "http": return httpCall(call);
+      case "messageActor": return messageActor(call);
+      case "renderCart": return rendered(call.cartId) ?? { error: { code: "NOT_FOUND" } };
+      case "query": {
+        const value = call.filter.split("'")[1];
+        if (call.set === "carts") return Object.entries(state.carts).filter(([, c]) => c.dynamic["field:kustomOrderId"] === value).map(([cartId]) => ({ cartId }));
+        if (call.set === "payments") return Object.values(state.payments).filter((p) => p.externalReference === value).map((p) => ({ paymentId: p.paymentId }));
+        return [];
+      }
+      case "triggerHook": return (merchantRules[call.hook] ?? []).flatMap((rule) => rule({ hook: call.hook, ...call.input }));
+      default: throw new Error(`unknown call ${call.call}`);
+    }
+  }
+  async function httpCall({ method, url, headers, body, timeoutMs }) {
+    try {
+      const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+      return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+    } catch (error) {
+      return { error: { kind: error.name === "TimeoutError" ? "timeout" : "network", message: String(error.message ?? error) } };
+    }
+  }
+  /// Runs a component to the end: performs its calls one by one, re-running it with the replies.
+  async function run(componentId, input, context = {}) {
+    const replies = [];
+    for (let step = 0; step < 50; step++) {
+      const output = modules[componentId].run({ ...input, settings, now: now(), replies });
+      if (output.error) { event(`${componentId}: error ${output.error.code}: ${output.error.message}`); return output; }
+      if (!output.calls) {
+        for (const line of output.log ?? []) log(`  ${componentId}: ${line}`);
+        applyEffects(output.effects, context);
+        return output;
+      }
+      for (const call of output.calls) replies.push(await perform(call));
+    }
+    throw new Error(`${componentId} made more than 50 calls`);
+  }
+  function applyEffects(effects, { cartId } = {}) {
+    for (const effect of effects) {
+      if (effect.effect === "ticketCommand") {
+        try { applyTicketCommand(state.carts[cartId], effect); } catch (error) { event(`ticketCommand refused: ${error.message}`); }
+      } else if (effect.effect === "messageActor") {
+        const result = messageActor({ actorType: effect.actorType, actorId: effect.actorId, messages: [{ type: effect.messageType, body: effect.body }] });
+        if (result.errors.length) event(`messageActor refused: ${JSON.stringify(result.errors)}`);
+      } else if (effect.effect === "scheduleJob") {
+        state.jobs.push({ id: randomUUID(), definition: effect.definition, parameters: effect.parameters, at: effect.at });
+        wakeJobs();
+      }
+    }
+    save();
+  }
+  async function fireHook(hook, input) {
+    for (const id of hookRules(hook)) await run(id, { hook, ...input }, { cartId: input.cartId });
+  }
+
+  // ---------------------------------------------------------------- jobs
+  let timer = null, running = false, closed = false;
+  function wakeJobs() {
+    if (closed || running) return;
+    clearTimeout(timer);
+    const due = state.jobs.map((j) => Date.parse(j.at)).sort((a, b) => a - b)[0];
+    if (due === undefined) return;
+    const wait = Math.max(0, (due - Date.parse(now())) / timeScale);
+    timer = setTimeout(runDueJobs, Math.min(wait, 2 ** 31 - 1));
+  }
+  async function runDueJobs() {
+    running = true;
+    try {
+      let job;
+      while (!closed && (job = state.jobs.filter((j) => Date.parse(j.at) <= Date.parse(now())).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[0])) {
+        // Removed only after it ran: a host that dies mid-job runs it again (at least once).
+        await run(jobComponents[job.definition], job.parameters, { cartId: job.parameters.cartId });
+        state.jobs = state.jobs.filter((j) => j.id !== job.id);
+        save();
+      }
+    } finally { running = false; }
+    wakeJobs();
+  }
+
+  // ---------------------------------------------------------------- HTTP: ingresses, Commerce, admin
+  const routes = manifest.ingresses.map((ingress) => ({ ingress, pattern: new RegExp(`^/ingress/${ingress.route.replace(/\{(\w+)\}/g, "(?<$1>[^/]+)")}$`) }));
+  async function commerce(method, path, body) {
+    const match = path.match(/^\/ingress\/commerce\/carts(?:\/([^/]+))?(?:\/([\w-]+))?$/);
+    if (!match) return null;
+    const [, cartId, action] = match;
+    if (method === "POST" && !cartId) {
+      const id = randomUUID();
+      state.carts[id] = { cartId: id, state: "open", locale: body.locale ?? "sv-SE", items: [], coupons: [], dynamic: {}, relations: [], activity: [], address: null, email: null };
+      save();
+      return [200, { cartId: id }];
+    }
+    const cart = state.carts[cartId];
+    if (!cart) return [404, { error: { code: "CART_NOT_FOUND", message: cartId } }];
+    if (method === "GET" && !action) return [200, rendered(cartId)];
+    if (cart.state !== "open") return [409, { error: { code: "CART_NOT_OPEN", message: cart.state } }];
+    switch (action) {
+      case "add-item": {
+        if (!CATALOG[body.productNumber]) return [400, { error: { code: "UNKNOWN_PRODUCT", message: body.productNumber } }];
+        cart.items.push({ cartItemId: randomUUID(), productNumber: body.productNumber, quantity: body.quantity ?? 1 });
+        break;
+      }
+      case "set-quantity": cart.items.find((i) => i.cartItemId === body.cartItemId).quantity = body.quantity; break;
+      case "remove-item": cart.items = cart.items.filter((i) => i.cartItemId !== body.cartItemId); break;
+      case "add-coupon": cart.coupons.push(body.couponCode); break;
+      case "remove-coupon": cart.coupons = cart.coupons.filter((c) => c !== body.couponCode); break;
+      case "address": cart.address = body.address; break;
+      case "email": cart.email = body.email; break;
+      default: return null; // not a Commerce route: maybe an ingress (payment/kustom)
+    }
+    save();
+    const cartView = rendered(cartId);
+    await fireHook("OnCartMutation", cartView); // as Commerce does after every successful mutation
+    return [200, rendered(cartId)];
+  }
+  async function admin(method, path, body) {
+    // The platform's side of a capture (e.g. a delivery shipped): a pending capture on the payment.
+    const match = path.match(/^\/admin\/payments\/([^/]+)\/captures$/);
+    if (method === "POST" && match) {
+      const payment = state.payments[match[1]];
+      const capture = { paymentCaptureId: randomUUID(), state: "pending", remainingAmount: body.amount, capturedAmount: 0 };
+      payment.captures.push(capture);
+      save();
+      await fireHook("OnPaymentCapture", { payment, capture });
+      return [200, capture];
+    }
+    if (method === "GET" && path === "/admin/state") return [200, state];
+    if (method === "POST" && path === "/admin/stock") { Object.assign(state.stock, body); save(); return [200, state.stock]; }
+    return null;
+  }
+  async function handle(request, response) {
+    const url = new URL(request.url, "http://host");
+    const text = await new Promise((resolve) => { let t = ""; request.on("data", (c) => (t += c)); request.on("end", () => resolve(t)); });
+    let json = null;
+    try { json = text ? JSON.parse(text) : {}; } catch { json = null; }
+    const send = (status, content) => { response.writeHead(status, { "content-type": "application/json" }); response.end(JSON.stringify(content ?? {})); };
+    try {
+      const answered = (await admin(request.method, url.pathname, json)) ?? (await commerce(request.method, url.pathname, json));
+      if (answered) return send(...answered);
+      for (const { ingress, pattern } of routes) {
+        const match = url.pathname.match(pattern);
+        if (!match || request.method !== ingress.httpMethod.toUpperCase()) continue;
+        const input = { route: match.groups ?? {}, query: Object.fromEntries(url.searchParams), headers: request.headers,
+          body: ingress.body?.mode === "raw" ? text : json };
+        const output = await run(ingress.componentId, input, { cartId: input.route.cartId });
+        if (output.error) return send(500, { error: output.error });
+        return send(output.response.statusCode, output.response.content);
+      }
+      send(404, { error: { code: "NO_ROUTE", message: url.pathname } });
+    } catch (error) {
+      send(500, { error: { code: "HOST_ERROR", message: String(error.stack ?? error) } });
+    }
+  }
+
+  const server = createServer((request, response) => { handle(request, response); });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  wakeJobs(); // jobs left by a previous run
+  const url = `http://127.0.0.1:${server.address().port}`;
+  settings.publicBaseUrl ??= url;
+  return {
+    url, state, now,
+    async idle(limitMs = 10_000) { // until no job is due within the limit (tests and the demo)
+      const end = Date.now() + limitMs;
+      while (Date.now() < end && (running || state.jobs.some((j) => (Date.parse(j.at) - Date.parse(now())) / timeScale < limitMs))) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+    close: () => { closed = true; clearTimeout(timer); return new Promise((resolve) => server.close(resolve)); },
+  };
+}
