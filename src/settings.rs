@@ -34,6 +34,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The `settings` beside a component's input (the defaults when the host sent none).
+    pub fn from_input(input: &serde_json::Value) -> Result<Settings, AppError> {
+        match input.get("settings") {
+            Some(settings) => crate::error::parse(settings, "settings"),
+            None => Ok(Settings::default()),
+        }
+    }
+
     /// The Kustom API base URL, without a trailing slash.
     pub fn api_base_url(&self) -> Result<String, AppError> {
         if let Some(url) = self

@@ -209,10 +209,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
 
 fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
     let parameters: CaptureJobParameters = parse(input, "input")?;
-    let settings: Settings = match input.get("settings") {
-        Some(settings) => parse(settings, "settings")?,
-        None => Settings::default(),
-    };
+    let settings = Settings::from_input(input)?;
     let amount: Decimal = parse(&parameters.amount, "amount")?;
     let exponent = minor_unit_exponent(&parameters.currency_code).ok_or_else(|| {
         AppError::bad_input(

@@ -71,10 +71,7 @@ pub fn error_answer(
 
 fn step(input: &Value) -> Result<Output, Interrupt> {
     let envelope: Envelope = parse(input, "input")?;
-    let settings: Settings = match input.get("settings") {
-        Some(settings) => parse(settings, "settings")?,
-        None => Settings::default(),
-    };
+    let settings = Settings::from_input(input)?;
     let Some(cart_id) = input.pointer("/route/cartId").and_then(Value::as_str) else {
         return Ok(error_answer(
             400,

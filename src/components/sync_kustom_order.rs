@@ -49,10 +49,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
     // The parameters sit at the top level beside `settings`, `now` and `replies`, which the
     // parameter type ignores; settings are read on their own (serde's `flatten` costs wasm size).
     let job: SyncJobParameters = parse(input, "input")?;
-    let settings: Settings = match input.get("settings") {
-        Some(settings) => parse(settings, "settings")?,
-        None => Settings::default(),
-    };
+    let settings = Settings::from_input(input)?;
     if payload_hash(&job.payload) != job.hash {
         return Err(AppError::bad_input(
             "hash",

@@ -24,10 +24,7 @@ pub fn run(input: &Value) -> Output {
 
 fn step(input: &Value) -> Result<Output, Interrupt> {
     let envelope: Envelope = parse(input, "input")?;
-    let settings: Settings = match input.get("settings") {
-        Some(settings) => parse(settings, "settings")?,
-        None => Settings::default(),
-    };
+    let settings = Settings::from_input(input)?;
     let order_id = input
         .pointer("/query/kustom_order_id")
         .and_then(Value::as_str)
