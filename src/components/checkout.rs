@@ -39,6 +39,26 @@ pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
 
+/// The cart named by the route, rendered; `Ok(Err(answer))` is the 404 to send when there is
+/// none. Shared by the storefront's ingresses (checkout, confirm).
+pub fn render_route_cart(
+    steps: &mut Steps,
+    cart_id: &str,
+) -> Result<Result<RenderedCart, Output>, Interrupt> {
+    let reply = steps.call(Call::RenderCart {
+        cart_id: cart_id.into(),
+    })?;
+    if reply.get("error").is_some() || reply.is_null() {
+        return Ok(Err(error_answer(
+            404,
+            "CART_NOT_FOUND",
+            format!("no cart {cart_id}"),
+            vec![],
+        )));
+    }
+    Ok(Ok(parse(reply, "replies[0]")?))
+}
+
 /// An ingress answer: `{statusCode, content}` and the log line that explains it.
 pub fn answer(status_code: u16, content: Value, effects: Vec<Effect>, log: Vec<String>) -> Output {
     Output::Done {
@@ -87,18 +107,10 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
     let push_and_validation = merchant_callback_urls(&settings)?;
     let mut steps = Steps::new(&envelope.replies);
 
-    let reply = steps.call(Call::RenderCart {
-        cart_id: cart_id.into(),
-    })?;
-    if reply.get("error").is_some() || reply.is_null() {
-        return Ok(error_answer(
-            404,
-            "CART_NOT_FOUND",
-            format!("no cart {cart_id}"),
-            vec![],
-        ));
-    }
-    let cart: RenderedCart = parse(reply, "replies[0]")?;
+    let cart = match render_route_cart(&mut steps, cart_id)? {
+        Ok(cart) => cart,
+        Err(not_found) => return Ok(not_found),
+    };
     if !payload::is_open(&cart) {
         let message = format!("cart {cart_id} is {}", cart.cart_state.as_str());
         return Ok(error_answer(409, "CART_NOT_OPEN", message, vec![]));

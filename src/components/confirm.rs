@@ -3,12 +3,11 @@
 //! the shared completion path (`completion.rs`). The storefront retries while `status` is not
 //! `checkout_complete` (Kustom can redirect before its order is final).
 
-use super::checkout::{answer, error_answer};
+use super::checkout::{answer, error_answer, render_route_cart};
 use super::completion::{self, Completion};
-use crate::cart::RenderedCart;
 use crate::error::parse;
 use crate::fields;
-use crate::host::{finish, Call, Envelope, Interrupt, Output, Steps};
+use crate::host::{finish, Envelope, Interrupt, Output, Steps};
 use crate::settings::Settings;
 use serde_json::{json, Value};
 
@@ -28,18 +27,10 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         ));
     };
     let mut steps = Steps::new(&envelope.replies);
-    let reply = steps.call(Call::RenderCart {
-        cart_id: cart_id.into(),
-    })?;
-    if reply.get("error").is_some() || reply.is_null() {
-        return Ok(error_answer(
-            404,
-            "CART_NOT_FOUND",
-            format!("no cart {cart_id}"),
-            vec![],
-        ));
-    }
-    let cart: RenderedCart = parse(reply, "replies[0]")?;
+    let cart = match render_route_cart(&mut steps, cart_id)? {
+        Ok(cart) => cart,
+        Err(not_found) => return Ok(not_found),
+    };
     let Some(order_id) = cart.field(fields::ORDER_ID).map(str::to_string) else {
         return Ok(error_answer(
             409,
