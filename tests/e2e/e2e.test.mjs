@@ -25,7 +25,8 @@ async function world(t, hostOptions = {}) {
     return { status: response.status, body: await response.json() };
   };
   w.kustom = async (path, init = {}) => (await fetch(`${emulator.url}${path}`, { ...init, headers: { authorization: `Basic ${apiKey}`, ...init.headers } })).json();
-  w.control = (path, body = {}, method = "POST") => fetch(`${emulator.url}/__emulator${path}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  w.control = (path, body = {}, method = "POST") => fetch(`${emulator.url}/__emulator${path}`,
+    method === "GET" ? {} : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   w.restart = async () => {
     await w.host.close();
     w.host = await startHost({ kustomUrl: emulator.url, apiKey, dataFile, timeScale: TIME_SCALE, ...hostOptions });
