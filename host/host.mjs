@@ -28,7 +28,7 @@ export function stockRule(input) {
 }
 
 export async function startHost({ port = 0, packageDir = join(root, "dist/kustom-app"), dataFile, kustomUrl, apiKey = "kco_test_api_emulator",
-  publicBaseUrl, timeScale = 1, log = () => {}, merchantRules = { OnKustomValidation: [stockRule] } } = {}) {
+  publicBaseUrl, timeScale = 1, jobConcurrency = 8, crashAfter, log = () => {}, merchantRules = { OnKustomValidation: [stockRule] } } = {}) {
   const manifest = JSON.parse(readFileSync(join(packageDir, "manifest.json"), "utf8"));
   const modules = Object.fromEntries(manifest.components.map((c) => {
     const file = join(packageDir, c.id, `${c.id.split("/")[1].replaceAll("-", "_")}.js`);
@@ -45,6 +45,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     writeFileSync(`${dataFile}.tmp`, JSON.stringify(state));
     renameSync(`${dataFile}.tmp`, dataFile); // atomic: a crash leaves the old or the new state
   };
+  const crashPattern = crashAfter ? new RegExp(crashAfter) : null;
   const event = (text) => { state.events.push(text); log(text); };
   // Kustom calls back (validation, push) on publicBaseUrl: by default the host's own address.
   const settings = { apiKey, environment: "playground", apiBaseUrl: kustomUrl, publicBaseUrl };
@@ -137,6 +138,19 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   }
 
   // ---------------------------------------------------------------- the contract
+  /// "http POST /checkout/v3/orders", "messageActor payment create", …: what `crashAfter` matches.
+  function describeCall(call) {
+    if (call.call === "http") return `http ${call.method} ${new URL(call.url).pathname}`;
+    if (call.call === "messageActor") return `messageActor ${call.actorType} ${call.messages.map((m) => m.type).join(",")}`;
+    return call.call;
+  }
+  /// Fault injection for the restart tests: the process dies right after this call, as a killed
+  /// host would (what it had saved stays; nothing after it happens).
+  function crash(call) {
+    log(`crashing after ${describeCall(call)} (crashAfter)`);
+    process.kill(process.pid, "SIGKILL");
+  }
+
   async function perform(call) {
     switch (call.call) {
       case "http": return httpCall(call);
@@ -171,7 +185,10 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
         applyEffects(output.effects, context);
         return output;
       }
-      for (const call of output.calls) replies.push(await perform(call));
+      for (const call of output.calls) {
+        replies.push(await perform(call));
+        if (crashPattern?.test(describeCall(call))) crash(call);
+      }
     }
     throw new Error(`${componentId} made more than 50 calls`);
   }
@@ -194,27 +211,40 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   }
 
   // ---------------------------------------------------------------- jobs
-  let timer = null, running = false, closed = false;
+  // Due jobs run concurrently, up to `jobConcurrency` at once, as a platform's workers would: two
+  // sync jobs of one cart may overlap, which the job itself must (and does) tolerate.
+  let timer = null, closed = false;
+  const running = new Map(); // job id → its promise
   function wakeJobs() {
-    if (closed || running) return;
+    if (closed) return;
     clearTimeout(timer);
-    const due = state.jobs.map((j) => Date.parse(j.at)).sort((a, b) => a - b)[0];
-    if (due === undefined) return;
+    const waiting = state.jobs.filter((j) => !running.has(j.id));
+    if (!waiting.length || running.size >= jobConcurrency) return;
+    const due = Math.min(...waiting.map((j) => Date.parse(j.at)));
     const wait = Math.max(0, (due - Date.parse(now())) / timeScale);
-    timer = setTimeout(runDueJobs, Math.min(wait, 2 ** 31 - 1));
+    timer = setTimeout(startDueJobs, Math.min(wait, 2 ** 31 - 1));
   }
-  async function runDueJobs() {
-    running = true;
-    try {
-      let job;
-      while (!closed && (job = state.jobs.filter((j) => Date.parse(j.at) <= Date.parse(now())).sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[0])) {
-        // Removed only after it ran: a host that dies mid-job runs it again (at least once).
-        await run(jobComponents[job.definition], job.parameters, { cartId: job.parameters.cartId });
-        state.jobs = state.jobs.filter((j) => j.id !== job.id);
-        save();
-      }
-    } finally { running = false; }
+  function startDueJobs() {
+    const t = Date.parse(now());
+    const due = state.jobs.filter((j) => !running.has(j.id) && Date.parse(j.at) <= t).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    for (const job of due.slice(0, Math.max(0, jobConcurrency - running.size))) {
+      const done = runJob(job).finally(() => { running.delete(job.id); wakeJobs(); });
+      running.set(job.id, done);
+    }
     wakeJobs();
+  }
+  async function runJob(job) {
+    try {
+      await run(jobComponents[job.definition], job.parameters, { cartId: job.parameters.cartId });
+    } catch (error) {
+      event(`job ${job.definition} ${job.id} failed in the host: ${error.message}; it runs again`);
+      job.at = new Date(Date.parse(now()) + 60_000).toISOString();
+      save();
+      return;
+    }
+    // Removed only after it ran: a host that dies mid-job runs it again (at least once).
+    state.jobs = state.jobs.filter((j) => j.id !== job.id);
+    save();
   }
 
   // ---------------------------------------------------------------- HTTP: ingresses, Commerce, admin
@@ -264,6 +294,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       return [200, capture];
     }
     if (method === "GET" && path === "/admin/state") return [200, state];
+    if (method === "POST" && path === "/admin/idle") { await host.idle(body?.limitMs); return [200, { jobs: state.jobs.length }]; }
     if (method === "POST" && path === "/admin/stock") { Object.assign(state.stock, body); save(); return [200, state.stock]; }
     return null;
   }
@@ -296,14 +327,21 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   wakeJobs(); // jobs left by a previous run
   const url = `http://127.0.0.1:${server.address().port}`;
   settings.publicBaseUrl ??= url;
-  return {
+  const host = {
     url, state, now,
-    async idle(limitMs = 10_000) { // until no job is due within the limit (tests and the demo)
+    async idle(limitMs = 10_000) { // until no job is running or due within the limit (tests and the demo)
       const end = Date.now() + limitMs;
-      while (Date.now() < end && (running || state.jobs.some((j) => (Date.parse(j.at) - Date.parse(now())) / timeScale < limitMs))) {
+      while (Date.now() < end && (running.size || state.jobs.some((j) => (Date.parse(j.at) - Date.parse(now())) / timeScale < limitMs))) {
         await new Promise((r) => setTimeout(r, 5));
       }
     },
-    close: () => { closed = true; clearTimeout(timer); return new Promise((resolve) => server.close(resolve)); },
+    /// Stops taking requests and starting jobs; the jobs already running finish first.
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await Promise.allSettled(running.values());
+      await new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); });
+    },
   };
+  return host;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job end to end on the built modules: builds the app package, then runs the cart sync
-# (rule + job) on a sample cart against an in-memory host and fake Kustom.
+# The main job end to end: builds the app package, then runs a whole checkout on the built wasm
+# modules in the reference host against the Kustom emulator (host/demo.mjs) and prints the trace.
+# Exits non-zero if any step does not hold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-package.sh
-node scripts/demo.mjs
+node host/demo.mjs
