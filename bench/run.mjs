@@ -128,4 +128,3 @@ for (const n of sizes) {
   const serde = time(() => both.runSerde(input), 1000).median;
   console.log(`${String(n).padStart(5)} ${ms(floor).padStart(9)} ${ms(json).padStart(10)} ${(json / floor).toFixed(1).padStart(6)} ${ms(serde).padStart(19)} ${(serde / floor).toFixed(1).padStart(6)}`);
 }
-console.log(`\nEnd to end (checkouts per second, sync convergence): needs the reference host and the Kustom emulator (not built yet).`);

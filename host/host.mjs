@@ -9,12 +9,13 @@
 //   import { startHost } from "./host/host.mjs";
 //   const host = await startHost({ kustomUrl, dataFile, publicBaseUrl, timeScale });
 import { createServer } from "node:http";
-import { readFileSync, writeFileSync, renameSync, existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { renderCart, CATALOG } from "./commerce.mjs";
+import { openStore } from "./store.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -38,15 +39,15 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   const hookRules = (hook) => manifest.components.filter((c) => c.hook === hook).map((c) => c.id);
 
   // ---------------------------------------------------------------- state, persisted
-  const state = existsSync(dataFile ?? "") ? JSON.parse(readFileSync(dataFile, "utf8"))
-    : { carts: {}, payments: {}, jobs: [], stock: Object.fromEntries(Object.keys(CATALOG).map((k) => [k, 100])), events: [] };
-  const save = () => {
-    if (!dataFile) return;
-    writeFileSync(`${dataFile}.tmp`, JSON.stringify(state));
-    renameSync(`${dataFile}.tmp`, dataFile); // atomic: a crash leaves the old or the new state
-  };
+  const store = openStore(dataFile, { carts: {}, payments: {}, jobs: [], stock: Object.fromEntries(Object.keys(CATALOG).map((k) => [k, 100])) });
+  const { state } = store;
+  const events = []; // the latest log lines, in memory only
   const crashPattern = crashAfter ? new RegExp(crashAfter) : null;
-  const event = (text) => { state.events.push(text); log(text); };
+  const event = (text) => {
+    events.push(text);
+    if (events.length > 500) events.splice(0, events.length - 500);
+    log(text);
+  };
   // Kustom calls back (validation, push) on publicBaseUrl: by default the host's own address.
   const settings = { apiKey, environment: "playground", apiBaseUrl: kustomUrl, publicBaseUrl };
   // Emulated time runs `timeScale` times faster than the wall clock, from the host's start.
@@ -65,6 +66,10 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
         for (const [key, value] of Object.entries(command.fields)) {
           if (value === null) delete cart.dynamic[key]; else cart.dynamic[key] = value;
         }
+        // What the storefront watches: the iframe resumes when the two hashes agree again.
+        if ("field:kustomSyncHash" in command.fields && cart.dynamic["field:kustomSyncHash"] === cart.dynamic["field:kustomPendingHash"]) {
+          event(`cart ${cart.cartId} in sync at ${cart.dynamic["field:kustomSyncHash"]}`);
+        }
         break;
       case "addActivityLog": cart.activity.push({ template: command.messageTemplate, dynamic: command.dynamic }); break;
       case "createRelation": cart.relations.push({ key: command.relationKey, nodeId: command.nodeId }); break;
@@ -81,7 +86,9 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   }
   /// A batch of messages to one actor is one transaction: all apply, or none.
   function messageActor({ actorType, actorId, messages }) {
-    const backup = JSON.stringify(state);
+    // A batch is one transaction: keep the actor as it was, to put back if a message fails.
+    const kind = actorType === "ticket" ? "carts" : "payments";
+    const before = actorId && state[kind][actorId] ? structuredClone(state[kind][actorId]) : undefined;
     const data = {};
     try {
       for (const message of messages) {
@@ -118,10 +125,11 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
         }
       }
     } catch (error) {
-      Object.assign(state, JSON.parse(backup));
+      if (before) state[kind][actorId] = before; else if (actorId) delete state[kind][actorId]; // a payment created in this batch
       return { actorId: null, paths: [], data: {}, errors: [{ code: error.code ?? "ERROR", message: error.message ?? String(error) }] };
     }
-    save();
+    store.changed(kind, actorId);
+    store.commit();
     return { actorId, paths: [], data, errors: [] };
   }
   /// `charge`: covers the oldest pending capture it fits; a covered capture completes, and the
@@ -195,16 +203,17 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   function applyEffects(effects, { cartId } = {}) {
     for (const effect of effects) {
       if (effect.effect === "ticketCommand") {
-        try { applyTicketCommand(state.carts[cartId], effect); } catch (error) { event(`ticketCommand refused: ${error.message}`); }
+        try { applyTicketCommand(state.carts[cartId], effect); store.changed("carts", cartId); } catch (error) { event(`ticketCommand refused: ${error.message}`); }
       } else if (effect.effect === "messageActor") {
         const result = messageActor({ actorType: effect.actorType, actorId: effect.actorId, messages: [{ type: effect.messageType, body: effect.body }] });
         if (result.errors.length) event(`messageActor refused: ${JSON.stringify(result.errors)}`);
       } else if (effect.effect === "scheduleJob") {
         state.jobs.push({ id: randomUUID(), definition: effect.definition, parameters: effect.parameters, at: effect.at });
+        store.changed("jobs");
         wakeJobs();
       }
     }
-    save();
+    store.commit();
   }
   async function fireHook(hook, input) {
     for (const id of hookRules(hook)) await run(id, { hook, ...input }, { cartId: input.cartId });
@@ -239,12 +248,14 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     } catch (error) {
       event(`job ${job.definition} ${job.id} failed in the host: ${error.message}; it runs again`);
       job.at = new Date(Date.parse(now()) + 60_000).toISOString();
-      save();
+      store.changed("jobs");
+      store.commit();
       return;
     }
     // Removed only after it ran: a host that dies mid-job runs it again (at least once).
     state.jobs = state.jobs.filter((j) => j.id !== job.id);
-    save();
+    store.changed("jobs");
+    store.commit();
   }
 
   // ---------------------------------------------------------------- HTTP: ingresses, Commerce, admin
@@ -256,7 +267,8 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     if (method === "POST" && !cartId) {
       const id = randomUUID();
       state.carts[id] = { cartId: id, state: "open", locale: body.locale ?? "sv-SE", items: [], coupons: [], dynamic: {}, relations: [], activity: [], address: null, email: null };
-      save();
+      store.changed("carts", id);
+      store.commit();
       return [200, { cartId: id }];
     }
     const cart = state.carts[cartId];
@@ -277,7 +289,8 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       case "email": cart.email = body.email; break;
       default: return null; // not a Commerce route: maybe an ingress (payment/kustom)
     }
-    save();
+    store.changed("carts", cartId);
+    store.commit();
     const cartView = rendered(cartId);
     await fireHook("OnCartMutation", cartView); // as Commerce does after every successful mutation
     return [200, rendered(cartId)];
@@ -289,13 +302,14 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       const payment = state.payments[match[1]];
       const capture = { paymentCaptureId: randomUUID(), state: "pending", remainingAmount: body.amount, capturedAmount: 0 };
       payment.captures.push(capture);
-      save();
+      store.changed("payments", payment.paymentId);
+      store.commit();
       await fireHook("OnPaymentCapture", { payment, capture });
       return [200, capture];
     }
     if (method === "GET" && path === "/admin/state") return [200, state];
     if (method === "POST" && path === "/admin/idle") { await host.idle(body?.limitMs); return [200, { jobs: state.jobs.length }]; }
-    if (method === "POST" && path === "/admin/stock") { Object.assign(state.stock, body); save(); return [200, state.stock]; }
+    if (method === "POST" && path === "/admin/stock") { Object.assign(state.stock, body); store.changed("stock"); store.commit(); return [200, state.stock]; }
     return null;
   }
   async function handle(request, response) {

@@ -33,7 +33,7 @@ for (let i = 0; i < argv.length; i++) {
   if (typeof value === "number" && !Number.isFinite(value)) usage(2);
   options[spec[0]] = value;
 }
-if (!options.kustomUrl || !options.dataFile) usage(2);
+if (!options.kustomUrl || options.dataFile === undefined) usage(2);
 
 const host = await startHost(options);
 console.log(`listening on ${host.url}`);

@@ -20,8 +20,10 @@ export const checkoutUrls = (cartId) => ({ termsUrl: "https://shop.example.se/vi
 
 /// Starts `node <script> <args>` and resolves once it prints `listening on <url>`. Its output is
 /// kept (`lines`) so that a failing test can show what the process said.
-function startProcess(script, args, lines) {
-  const child = spawn(process.execPath, [join(root, script), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function startProcess(script, args, lines) {
+  // E2E_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the servers.
+  const nodeArgs = process.env.E2E_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, join(root, script), ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   createInterface({ input: child.stderr }).on("line", (line) => lines.push(`${script} stderr: ${line}`));
   return new Promise((resolve, reject) => {
