@@ -4,5 +4,6 @@
 # Exits non-zero if any step does not hold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh
 bash scripts/build-package.sh
 node host/demo.mjs
