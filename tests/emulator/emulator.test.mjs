@@ -651,3 +651,43 @@ test('control: reset forgets orders, faults and the log; the clock reports emula
   assert.deepEqual((await emu.control('GET', '/faults')).body, []);
   assert.deepEqual((await emu.control('GET', '/requests')).body, []);
 });
+
+// ---- request log / transcript ----
+
+test('requests log: each API call with its bodies and the headers that matter, as answered then', T, async (t) => {
+  const emu = await start(t);
+  const { body: o } = await emu.api('POST', CHECKOUT, cart());
+  await emu.api('POST', `${CHECKOUT}/${o.order_id}`, { merchant_reference2: 'cart-77' });
+  await emu.api('POST', `${CHECKOUT}/${o.order_id}`, '{not json');
+  await emu.control('POST', `/orders/${o.order_id}/complete`, {});
+  const cap = await emu.api('POST', `${OM}/${o.order_id}/captures`, { captured_amount: 99800 }, { 'Klarna-Idempotency-Key': 'k-1' });
+  const log = (await emu.control('GET', '/requests')).body;
+  assert.deepEqual(log.map((r) => `${r.method} ${r.status}`), ['POST 201', 'POST 200', 'POST 400', 'POST 201'], 'control routes are not logged');
+  const [create, update, garbage, capture] = log;
+  assert.deepEqual(create.request_body, cart());
+  assert.equal(create.response_body.order_id, o.order_id);
+  assert.deepEqual(create.response_headers, { Location: `${emu.url}${CHECKOUT}/${o.order_id}` });
+  // A snapshot: the create answer has no merchant_reference2 even though the order has one now.
+  assert.equal(create.response_body.merchant_reference2, undefined);
+  assert.equal(update.response_body.merchant_reference2, 'cart-77');
+  assert.deepEqual(capture.request_body, { captured_amount: 99800 });
+  assert.equal(capture.response_body, null);
+  assert.deepEqual(capture.response_headers, { 'Capture-Id': cap.headers.get('capture-id'), Location: cap.headers.get('location') });
+  assert.equal(capture.idempotency_key, 'k-1');
+  assert.equal(capture.injected, false);
+  assert.equal(garbage.request_body, null);
+  assert.equal(garbage.request_text, '{not json');
+  assert.equal(garbage.response_body.error_code, 'BAD_VALUE');
+});
+
+test('requests log: injected answers are marked, and the log keeps only the newest entries', T, async (t) => {
+  const emu = await start(t, { requestLogLimit: 3 });
+  await emu.control('POST', '/faults', { path: '/checkout/v3/orders', status: 502 });
+  for (let i = 0; i < 5; i++) await emu.api('GET', `${CHECKOUT}/8cf27b55-53e8-4aba-9fb4-7c692e56dd0${i}`);
+  await emu.api('POST', CHECKOUT, cart());
+  const log = (await emu.control('GET', '/requests')).body;
+  assert.deepEqual(log.map((r) => r.path.slice(-2)), ['03', '04', 'rs']);
+  assert.equal(log[2].injected, true);
+  assert.equal(log[2].response_body.error_code, 'TEMPORARILY_UNAVAILABLE');
+  assert.equal(log[1].injected, false);
+});
