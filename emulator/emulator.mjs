@@ -24,8 +24,9 @@ export const DEFAULTS = {
   port: 0, apiKey: 'kco_test_api_emulator', username: null, timeScale: 1,
   pushDelaySeconds: 120, pushRetryMinutes: [5, 15, 30, 60], pushRepeatMinutes: 240, pushWindowHours: 48, // §5.2
   checkoutLifetimeHours: 48, authorizationDays: 28, maxAuthorizationDays: 90, idempotencyHours: 24,
-  orderTaxTolerance: 0, minCallbackTimeoutMs: 100,
+  orderTaxTolerance: 0, minCallbackTimeoutMs: 100, requestLogLimit: 1000,
 };
+const LOGGED_HEADERS = ['Location', 'Capture-Id', 'Refund-Id'];
 
 const INT = (v) => Number.isSafeInteger(v);
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -503,6 +504,20 @@ export async function startEmulator(options = {}) {
     const body = typeof f.body === 'string' ? f.body : JSON.stringify(f.body);
     return { status: f.status, headers: f.headers ?? (typeof f.body === 'string' ? {} : { 'Content-Type': 'application/json' }), body };
   }
+  // One API call as the client saw it: bodies parsed afresh, so later changes to an order do not
+  // rewrite what was answered then. `injected`: a fault answered instead of Kustom.
+  function transcript(req, path, text, out, fault) {
+    const requestBody = text ? parse(text) : null, responseBody = out.body ? parse(out.body) : null;
+    const headers = Object.fromEntries(Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const entry = { at: iso(), method: req.method, path, status: out.status, dropped: !!fault?.drop,
+      idempotency_key: req.headers['klarna-idempotency-key'], injected: !!fault?.status,
+      request_body: requestBody ?? null,
+      response_headers: Object.fromEntries(LOGGED_HEADERS.filter((h) => h.toLowerCase() in headers).map((h) => [h, headers[h.toLowerCase()]])),
+      response_body: responseBody ?? null };
+    if (requestBody === undefined) entry.request_text = text.slice(0, 2000); // not JSON: keep what was sent
+    if (responseBody === undefined) entry.response_text = out.body.slice(0, 2000);
+    return entry;
+  }
   function send(res, { status, headers, body }) {
     res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
@@ -516,9 +531,8 @@ export async function startEmulator(options = {}) {
     if (fault?.delay_ms) await sleep(fault.delay_ms);
     if (closed) return;
     const out = fault?.status ? faultReply(fault) : api(req, path, text);
-    state.requests.push({ at: iso(), method: req.method, path, status: out.status, dropped: !!fault?.drop,
-      idempotency_key: req.headers['klarna-idempotency-key'] });
-    if (state.requests.length > 1000) state.requests.shift();
+    state.requests.push(transcript(req, path, text, out, fault));
+    if (state.requests.length > opt.requestLogLimit) state.requests.shift();
     if (fault?.drop) return req.socket.destroy(); // applied, but the client never hears back
     send(res, out);
   }

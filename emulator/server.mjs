@@ -11,7 +11,7 @@ const FLAGS = { // --flag → [option, parser]
   '--push-window-hours': ['pushWindowHours', Number], '--checkout-lifetime-hours': ['checkoutLifetimeHours', Number],
   '--authorization-days': ['authorizationDays', Number], '--max-authorization-days': ['maxAuthorizationDays', Number],
   '--idempotency-hours': ['idempotencyHours', Number], '--order-tax-tolerance': ['orderTaxTolerance', Number],
-  '--min-callback-timeout-ms': ['minCallbackTimeoutMs', Number],
+  '--min-callback-timeout-ms': ['minCallbackTimeoutMs', Number], '--request-log-limit': ['requestLogLimit', Number],
 };
 
 function usage(code) {
