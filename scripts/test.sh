@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # All tests: the native suite (unit, fixtures, properties, scenarios), every request body the
-# fixtures send Kustom checked against Kustom's OpenAPI specs, the Kustom emulator's own tests
-# (its rules, and a session's transcript against the same specs), then the package build and the
-# same fixtures against the built wasm modules in Node.
+# fixtures send Kustom checked against Kustom's OpenAPI specs, the package build, the main job
+# (the demo) on the built modules, then in Node: the same fixtures against the built wasm, the
+# Kustom emulator's own tests (its rules, and a session's transcript against the same specs),
+# and the end-to-end suite (reference host + emulator as processes on the loopback); last,
+# every request and answer the e2e suite exchanged with the emulator, checked against the specs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh
 cargo test --workspace
 python3 tests/spec/check_requests.py
-node --test tests/emulator/
 bash scripts/build-package.sh
 # The README's first command runs on the same modules: keep it working.
-node scripts/demo.mjs > /dev/null
-node --test tests/wasm/
+node host/demo.mjs > /dev/null
+rm -rf target/e2e-transcripts
+node --test tests/wasm/ tests/emulator/ tests/e2e/
+python3 tests/spec/check_transcript.py target/e2e-transcripts
