@@ -26,7 +26,8 @@ async function call(method, path, body) {
 const kustom = async (path, init) => (await fetch(`${emulator.url}${path}`, init)).json();
 
 try {
-  emulator = await startEmulator({ port: 0, apiKey, timeScale: TIME_SCALE });
+  // Callbacks keep Kustom's real 3 s timeout; only the clock (push schedule, retries) runs faster.
+  emulator = await startEmulator({ port: 0, apiKey, timeScale: TIME_SCALE, minCallbackTimeoutMs: 3000 });
   host = await startHost({ kustomUrl: emulator.url, apiKey, dataFile: join(dir, "state.json"), timeScale: TIME_SCALE,
     log: (line) => console.log(`    host: ${line}`) });
   console.log(`Kustom emulator ${emulator.url}, reference host ${host.url}`);

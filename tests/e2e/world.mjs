@@ -41,7 +41,10 @@ export async function world(t, { hostArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "kustom-e2e-"));
   const dataFile = join(dir, "host-state.json");
   const lines = [];
-  const emulator = await startProcess("emulator/server.mjs", ["--port", "0", "--api-key", apiKey, "--time-scale", String(TIME_SCALE)], lines);
+  // Callbacks keep Kustom's real 3 s timeout (not 3 s / 600): a loaded CI machine must not turn
+  // a slow validation answer into a timeout, which Kustom treats as approval.
+  const emulator = await startProcess("emulator/server.mjs", ["--port", "0", "--api-key", apiKey, "--time-scale", String(TIME_SCALE),
+    "--min-callback-timeout-ms", "3000"], lines);
   let host;
   const startHost = async (port = 0, extra = hostArgs) => {
     host = await startProcess("host/server.mjs", ["--port", String(port), "--kustom-url", emulator.url, "--api-key", apiKey,
