@@ -7,6 +7,7 @@
 //! - the outside world as data: [`kustom`] (requests and reply classification),
 //!   [`ticket`] and [`payment`] (reading actors from a job), [`fields`] (where state lives on the cart),
 //!   [`settings`], [`instant`];
+//! - [`value_de`]: typed inputs from JSON values, naming the path of a bad field;
 //! - [`components`]: one module per Hantera component.
 //!
 //! Nothing here does I/O, reads a clock or draws randomness (docs/host-contract.md).
@@ -25,3 +26,4 @@ pub mod payload;
 pub mod payment;
 pub mod settings;
 pub mod ticket;
+pub mod value_de;

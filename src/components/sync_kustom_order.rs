@@ -188,7 +188,7 @@ fn read_cart(steps: &mut Steps, cart_id: &str) -> Result<Option<CartRecord>, Int
 /// The payload stored with the cart's pending hash, if it is there and really hashes to it.
 fn stored_pending(cart: &CartRecord) -> Option<(String, CartPayload)> {
     let pending = cart.pending_hash.as_deref()?;
-    let payload: CartPayload = serde_json::from_value(cart.pending_payload.clone()?).ok()?;
+    let payload: CartPayload = parse(cart.pending_payload.as_ref()?, "").ok()?;
     (payload_hash(&payload) == pending).then(|| (pending.to_string(), payload))
 }
 
