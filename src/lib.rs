@@ -1,7 +1,7 @@
 //! Core of the Kustom Checkout app for Hantera: every component's logic as pure functions.
 //!
 //! Layout, from the inside out:
-//! - money and data: [`decimal`] (exact amounts), [`currency`] (ISO 4217 exponents),
+//! - money and data: [`decimal`] (exact amounts, read from floats with [`float_text`]), [`currency`] (ISO 4217 exponents),
 //!   [`cart`] (the rendered cart input), [`payload`] (the Kustom order lines), [`hash`];
 //! - the host contract: [`host`] (outputs, effects, calls, replaying replies), [`error`];
 //! - the outside world as data: [`kustom`] (requests and reply classification),
@@ -18,6 +18,7 @@ pub mod currency;
 pub mod decimal;
 pub mod error;
 pub mod fields;
+pub mod float_text;
 pub mod hash;
 pub mod host;
 pub mod instant;
