@@ -12,7 +12,27 @@
 //! cycle) is refused with `BAD_INPUT` too; nothing traps.
 
 use kustom::host::Output;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
+
+// The engine functions the boundary calls, imported here rather than through js-sys, whose
+// thousands of bindings leave their closure shims in every module.
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.stringify(value)`: a string, or `undefined` (for `undefined` or a function); throws
+    /// for a value it cannot print.
+    #[wasm_bindgen(catch, js_namespace = JSON)]
+    fn stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = JSON)]
+    fn parse(text: &str) -> Result<JsValue, JsValue>;
+
+    /// A thrown value, read as an `Error`.
+    type Thrown;
+
+    #[wasm_bindgen(method, getter, structural)]
+    fn message(this: &Thrown) -> JsValue;
+}
 
 pub type Component = fn(&serde_json::Value) -> Output;
 
@@ -24,11 +44,11 @@ pub fn run(input: JsValue, component: Component) -> JsValue {
         },
         Err(message) => bad_input(message).to_string(),
     };
-    js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
+    parse(&text).unwrap_or(JsValue::NULL)
 }
 
 fn input_text(input: &JsValue) -> Result<String, String> {
-    let text = js_sys::JSON::stringify(input)
+    let text = stringify(input)
         .map_err(|err| format!("input cannot be written as JSON: {}", describe(&err)))?;
     // `JSON.stringify(undefined)` (or of a function) is `undefined`, not a string.
     text.as_string()
@@ -36,7 +56,7 @@ fn input_text(input: &JsValue) -> Result<String, String> {
 }
 
 fn describe(error: &JsValue) -> String {
-    js_sys::Error::from(error.clone())
+    wasm_bindgen::JsCast::unchecked_ref::<Thrown>(error)
         .message()
         .as_string()
         .unwrap_or_else(|| "unknown error".into())
