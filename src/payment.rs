@@ -48,9 +48,9 @@ pub fn parse_payment(reply: &Value) -> Result<Option<PaymentRecord>, AppError> {
             format!("reading the payment failed: {error}"),
         ));
     }
-    match reply.pointer("/data/query") {
-        None | Some(Value::Null) => Ok(None),
-        Some(query) => parse(query, "replies: data.query").map(Some),
+    match &reply["data"]["query"] {
+        Value::Null => Ok(None),
+        query => parse(query, "replies: data.query").map(Some),
     }
 }
 

@@ -54,9 +54,9 @@ pub fn parse_cart(reply: &Value) -> Result<Option<CartRecord>, AppError> {
             format!("reading the cart failed: {error}"),
         ));
     }
-    let query = match reply.pointer("/data/query") {
-        None | Some(Value::Null) => return Ok(None),
-        Some(query) => query,
+    let query = match &reply["data"]["query"] {
+        Value::Null => return Ok(None),
+        query => query,
     };
     let state = query.get("state").and_then(Value::as_str).ok_or_else(|| {
         AppError::bad_input(
