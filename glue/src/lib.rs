@@ -11,6 +11,7 @@
 //! the component refuses them as bad input. A value `JSON.stringify` cannot print (a `BigInt`, a
 //! cycle) is refused with `BAD_INPUT` too; nothing traps.
 
+use kustom::error::AppError;
 use kustom::host::Output;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -40,9 +41,9 @@ pub fn run(input: JsValue, component: Component) -> JsValue {
     let text = match input_text(&input) {
         Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(input) => component(&input).to_json_text(),
-            Err(err) => bad_input(format!("input is not JSON: {err}")).to_string(),
+            Err(err) => bad_input(format!("input is not JSON: {err}")).to_json_text(),
         },
-        Err(message) => bad_input(message).to_string(),
+        Err(message) => bad_input(message).to_json_text(),
     };
     parse(&text).unwrap_or(JsValue::NULL)
 }
@@ -62,8 +63,11 @@ fn describe(error: &JsValue) -> String {
         .unwrap_or_else(|| "unknown error".into())
 }
 
-fn bad_input(message: String) -> serde_json::Value {
-    serde_json::json!({"error": {"code": "BAD_INPUT", "message": message}})
+/// `{"error": {"code": "BAD_INPUT", "message": …}}`.
+fn bad_input(message: String) -> Output {
+    Output::Error {
+        error: AppError::new("BAD_INPUT", message),
+    }
 }
 
 /// The other encoding, kept for the benchmark: serde-wasm-bindgen walks the JS object.
@@ -72,7 +76,7 @@ pub fn run_serde(input: JsValue, component: Component) -> JsValue {
     use serde::Serialize;
     let output = match serde_wasm_bindgen::from_value::<serde_json::Value>(input) {
         Ok(input) => component(&input).to_json(),
-        Err(err) => bad_input(err.to_string()),
+        Err(err) => bad_input(err.to_string()).to_json(),
     };
     output
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())

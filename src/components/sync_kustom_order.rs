@@ -25,7 +25,9 @@ use super::cart_kustom_sync::{short, SyncJobParameters, JOB_DEFINITION};
 use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
 use crate::hash::payload_hash;
-use crate::host::{finish, Call, Effect, Envelope, Interrupt, Output, Steps, TicketCommand};
+use crate::host::{
+    finish, json_text, Call, Effect, Envelope, Interrupt, Output, Steps, TicketCommand,
+};
 use crate::instant::Instant;
 use crate::kustom::{self, Outcome, SERVER_TIMEOUT_SECONDS};
 use crate::payload::CartPayload;
@@ -123,7 +125,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         if let Some(error) = recorded.get("errors").and_then(|e| e.get(0)) {
             return Err(AppError::new(
                 "HOST_ERROR",
-                format!("recording kustomSyncHash failed: {error}"),
+                format!("recording kustomSyncHash failed: {}", json_text(error)),
             )
             .into());
         }
