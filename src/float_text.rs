@@ -7,7 +7,7 @@
 //! formatter (Grisu, Dragon and their bignums: about 8 KB gzip per module).
 //!
 //! The two disagree in one case: when the `f64` lies exactly halfway between the two shortest
-//! candidates (`1024.00006103515625`), serde_json picks the even last digit and `core` the
+//! candidates (1024 + 2⁻¹⁴), serde_json picks the even last digit and `core` the
 //! larger one. `display` detects that exactly, in integers, and takes `core`'s choice.
 
 /// `value.to_string()`, for every `f64`.
@@ -130,12 +130,12 @@ mod tests {
             f64::NAN,
             f64::INFINITY,
             f64::NEG_INFINITY,
-            // ties between two shortest candidates: `Display` takes the larger
-            1024.00006103515625,
-            -1024.00006103515625,
-            1224767210385141.25,
-            562949953421312.25,
-            150000000000000.125,
+            // ties between two shortest candidates (exact sums): `Display` takes the larger
+            1024.0 + 1.0 / 16384.0,
+            -1024.0 - 1.0 / 16384.0,
+            1224767210385141.0 + 0.25,
+            562949953421312.0 + 0.25,
+            150000000000000.0 + 0.125,
             // a tie whose rounding up carries into a new digit
             9.5,
             0.5,

@@ -61,7 +61,7 @@ fn mutations(seed: &Value) -> Vec<Value> {
         json!(70000),
         json!(1.5),
         json!(1e300),
-        json!(1024.000_061_035_156_25),
+        json!(1024.0 + 1.0 / 16384.0),
         json!(""),
         json!("12.50"),
         json!("open"),
