@@ -6,6 +6,7 @@
 //! digit by digit into an integer mantissa and a scale. From there on everything is integer
 //! arithmetic: no float ever touches an amount.
 
+use crate::float_text;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -67,9 +68,8 @@ impl Decimal {
         if value.abs() >= MAX_MAGNITUDE as f64 {
             return Err(DecimalError::OutOfRange);
         }
-        // `Display` for f64 never uses exponent notation and prints the shortest digits that
-        // round-trip, e.g. 199.99 → "199.99", 1e-7 → "0.0000001".
-        Self::parse(&value.to_string())
+        // The shortest digits that round-trip, e.g. 199.99 → "199.99", 1e-7 → "0.0000001".
+        Self::parse(&float_text::display(value))
     }
 
     /// Parses `[-]digits[.digits]`. Exponents, `+`, spaces and empty parts are refused.
@@ -245,7 +245,8 @@ impl<'de> Deserialize<'de> for Decimal {
                 self.visit_i64(v)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
-                Decimal::from_f64(v).map_err(|e| E::custom(format!("{v} {e}")))
+                Decimal::from_f64(v)
+                    .map_err(|e| E::custom(format!("{} {e}", float_text::display(v))))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
                 Decimal::parse(v).map_err(|e| E::custom(format!("amount {e}")))

@@ -36,14 +36,18 @@ impl fmt::Display for AppError {
     }
 }
 
-/// Deserializes `T` from a JSON value, naming the path of the first bad field.
+/// Deserializes `T` from a JSON value, naming the path of the first bad field; an error in
+/// the value as a whole is named `what`.
 pub fn parse<T: serde::de::DeserializeOwned>(
     value: &serde_json::Value,
     what: &str,
 ) -> Result<T, AppError> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let path = if path == "." { what.to_string() } else { path };
-        AppError::bad_input(path, err.into_inner().to_string())
+    crate::value_de::from_value(value).map_err(|err| {
+        // `.` is how serde_path_to_error, which this replaced, printed the root.
+        let path = match err.path() {
+            "" | "." => what,
+            path => path,
+        };
+        AppError::bad_input(path, err.message())
     })
 }

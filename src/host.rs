@@ -39,8 +39,9 @@ impl Output {
     /// The output as JSON text, printed straight from the typed output (no `Value` tree).
     pub fn to_json_text(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|err| {
-            serde_json::json!({"error": {"code": "INTERNAL", "message": err.to_string()}})
-                .to_string()
+            json_text(
+                &serde_json::json!({"error": {"code": "INTERNAL", "message": err.to_string()}}),
+            )
         })
     }
 
@@ -49,6 +50,13 @@ impl Output {
             |err| serde_json::json!({"error": {"code": "INTERNAL", "message": err.to_string()}}),
         )
     }
+}
+
+/// `value` as compact JSON text: what its `Display` prints. `Display` goes through a second
+/// serializer (an `io::Write` adapter, with a pretty printer for `{:#}`); this is the one the
+/// output is printed with.
+pub fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// An ingress's HTTP answer.
@@ -312,4 +320,23 @@ pub struct Envelope {
     pub now: String,
     #[serde(default)]
     pub replies: Vec<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_text_is_what_display_prints() {
+        for value in [
+            json!(null),
+            json!(-0.5),
+            json!(1e300),
+            json!("quote \" backslash \\ newline \n tab \t bell \u{7} é 𝄞"),
+            json!({"b": [1, 2.5, {"c": null}], "a": {"code": "NOT_FOUND"}, "": true}),
+        ] {
+            assert_eq!(json_text(&value), value.to_string());
+        }
+    }
 }

@@ -184,12 +184,14 @@ pub struct OmCapture {
 }
 
 fn headers(settings: &Settings) -> Result<BTreeMap<String, String>, AppError> {
-    Ok(BTreeMap::from([
-        ("Authorization".to_string(), settings.authorization()?),
-        ("Content-Type".to_string(), "application/json".to_string()),
-        ("Accept".to_string(), "application/json".to_string()),
-        ("User-Agent".to_string(), USER_AGENT.to_string()),
-    ]))
+    // Inserted one by one: `BTreeMap::from([…])` sorts its array first, which links a stable
+    // sort for these pairs into every module that calls Kustom.
+    let mut headers = BTreeMap::new();
+    headers.insert("Authorization".to_string(), settings.authorization()?);
+    headers.insert("Content-Type".to_string(), "application/json".to_string());
+    headers.insert("Accept".to_string(), "application/json".to_string());
+    headers.insert("User-Agent".to_string(), USER_AGENT.to_string());
+    Ok(headers)
 }
 
 /// Kustom order ids are UUID-shaped; anything else must not be spliced into a URL path.

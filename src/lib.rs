@@ -1,12 +1,13 @@
 //! Core of the Kustom Checkout app for Hantera: every component's logic as pure functions.
 //!
 //! Layout, from the inside out:
-//! - money and data: [`decimal`] (exact amounts), [`currency`] (ISO 4217 exponents),
+//! - money and data: [`decimal`] (exact amounts, read from floats with [`float_text`]), [`currency`] (ISO 4217 exponents),
 //!   [`cart`] (the rendered cart input), [`payload`] (the Kustom order lines), [`hash`];
 //! - the host contract: [`host`] (outputs, effects, calls, replaying replies), [`error`];
 //! - the outside world as data: [`kustom`] (requests and reply classification),
 //!   [`ticket`] and [`payment`] (reading actors from a job), [`fields`] (where state lives on the cart),
 //!   [`settings`], [`instant`];
+//! - [`value_de`]: typed inputs from JSON values, naming the path of a bad field;
 //! - [`components`]: one module per Hantera component.
 //!
 //! Nothing here does I/O, reads a clock or draws randomness (docs/host-contract.md).
@@ -17,6 +18,7 @@ pub mod currency;
 pub mod decimal;
 pub mod error;
 pub mod fields;
+pub mod float_text;
 pub mod hash;
 pub mod host;
 pub mod instant;
@@ -25,3 +27,4 @@ pub mod payload;
 pub mod payment;
 pub mod settings;
 pub mod ticket;
+pub mod value_de;

@@ -467,26 +467,25 @@ pub fn derive_tax_rate(total: i64, tax: i64, quantity: i64) -> Option<i64> {
         return Some(rate);
     }
     let tenths = (implied / 10 - 20..=implied / 10 + 20).map(|t| t * 10);
-    let mut common: Vec<i64> = COMMON_TAX_RATES.to_vec();
-    let mut round: Vec<i64> = tenths.filter(|r| (0..=10_000).contains(r)).collect();
+    let round: Vec<i64> = tenths.filter(|r| (0..=10_000).contains(r)).collect();
     // Whole percents first (on a small total 25 % and 25.5 % can both fit; 25 % is far more
-    // common), then nearest the implied rate.
-    let by_distance = |r: &i64| (r % 100 != 0, (r - implied).abs());
-    common.sort_by_key(by_distance);
-    round.sort_by_key(by_distance);
+    // common), then nearest the implied rate, then the lower of two as near.
+    let preference = |r: &i64| (r % 100 != 0, (r - implied).abs(), *r);
+    let best = |candidates: &[i64], allowed: i64| {
+        candidates
+            .iter()
+            .copied()
+            .filter(|r| error(*r) <= allowed)
+            .min_by_key(preference)
+    };
     let tolerance = quantity.max(1);
-    let passes = [
-        (&common, 0),
-        (&round, 0),
-        (&common, tolerance),
-        (&round, tolerance),
-    ];
-    let found = passes.into_iter().find_map(|(candidates, allowed)| {
-        candidates.iter().copied().find(|r| error(*r) <= allowed)
-    });
-    found.or_else(|| {
-        ((0..=10_000).contains(&implied) && error(implied) <= tolerance).then_some(implied)
-    })
+    best(&COMMON_TAX_RATES, 0)
+        .or_else(|| best(&round, 0))
+        .or_else(|| best(&COMMON_TAX_RATES, tolerance))
+        .or_else(|| best(&round, tolerance))
+        .or_else(|| {
+            ((0..=10_000).contains(&implied) && error(implied) <= tolerance).then_some(implied)
+        })
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {

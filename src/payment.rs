@@ -5,7 +5,7 @@
 
 use crate::decimal::Decimal;
 use crate::error::{parse, AppError};
-use crate::host::Call;
+use crate::host::{json_text, Call};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -45,12 +45,12 @@ pub fn parse_payment(reply: &Value) -> Result<Option<PaymentRecord>, AppError> {
     if let Some(error) = errors.first() {
         return Err(AppError::new(
             "HOST_ERROR",
-            format!("reading the payment failed: {error}"),
+            format!("reading the payment failed: {}", json_text(error)),
         ));
     }
-    match reply.pointer("/data/query") {
-        None | Some(Value::Null) => Ok(None),
-        Some(query) => parse(query, "replies: data.query").map(Some),
+    match &reply["data"]["query"] {
+        Value::Null => Ok(None),
+        query => parse(query, "replies: data.query").map(Some),
     }
 }
 

@@ -3,7 +3,6 @@
 //! declares them.
 
 use crate::error::AppError;
-use base64::Engine;
 use serde::Deserialize;
 
 pub const PLAYGROUND_API: &str = "https://api.playground.kustom.co";
@@ -77,8 +76,7 @@ impl Settings {
             non_empty(&self.password),
         );
         let basic = |user: &str, secret: &str| {
-            let encoded =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
+            let encoded = base64(format!("{user}:{secret}").as_bytes());
             format!("Basic {encoded}")
         };
         match (key, user, password) {
@@ -97,9 +95,48 @@ impl Settings {
     }
 }
 
+/// Standard base64 with padding (RFC 4648 §4), for the `Basic` credentials: the only encoding
+/// the app needs, in a few lines rather than a crate's generic engines.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let group = chunk.iter().enumerate().fold(0u32, |group, (i, &byte)| {
+            group | u32::from(byte) << (16 - 8 * i)
+        });
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(group >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_test_vectors() {
+        // RFC 4648 §10
+        for (text, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(text.as_bytes()), encoded);
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        assert!(base64(&all).ends_with("+/w=="));
+        assert!(base64(&all).starts_with("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g"));
+    }
 
     fn settings(key: Option<&str>, user: Option<&str>, password: Option<&str>) -> Settings {
         Settings {

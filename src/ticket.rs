@@ -6,7 +6,7 @@
 
 use crate::error::AppError;
 use crate::fields;
-use crate::host::Call;
+use crate::host::{json_text, Call};
 use serde_json::{json, Value};
 
 /// The app's view of a cart ticket.
@@ -51,12 +51,12 @@ pub fn parse_cart(reply: &Value) -> Result<Option<CartRecord>, AppError> {
     if let Some(error) = errors.first() {
         return Err(AppError::new(
             "HOST_ERROR",
-            format!("reading the cart failed: {error}"),
+            format!("reading the cart failed: {}", json_text(error)),
         ));
     }
-    let query = match reply.pointer("/data/query") {
-        None | Some(Value::Null) => return Ok(None),
-        Some(query) => query,
+    let query = match &reply["data"]["query"] {
+        Value::Null => return Ok(None),
+        query => query,
     };
     let state = query.get("state").and_then(Value::as_str).ok_or_else(|| {
         AppError::bad_input(

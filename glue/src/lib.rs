@@ -11,8 +11,29 @@
 //! the component refuses them as bad input. A value `JSON.stringify` cannot print (a `BigInt`, a
 //! cycle) is refused with `BAD_INPUT` too; nothing traps.
 
+use kustom::error::AppError;
 use kustom::host::Output;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
+
+// The engine functions the boundary calls, imported here rather than through js-sys, whose
+// thousands of bindings leave their closure shims in every module.
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.stringify(value)`: a string, or `undefined` (for `undefined` or a function); throws
+    /// for a value it cannot print.
+    #[wasm_bindgen(catch, js_namespace = JSON)]
+    fn stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = JSON)]
+    fn parse(text: &str) -> Result<JsValue, JsValue>;
+
+    /// A thrown value, read as an `Error`.
+    type Thrown;
+
+    #[wasm_bindgen(method, getter, structural)]
+    fn message(this: &Thrown) -> JsValue;
+}
 
 pub type Component = fn(&serde_json::Value) -> Output;
 
@@ -20,15 +41,15 @@ pub fn run(input: JsValue, component: Component) -> JsValue {
     let text = match input_text(&input) {
         Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(input) => component(&input).to_json_text(),
-            Err(err) => bad_input(format!("input is not JSON: {err}")).to_string(),
+            Err(err) => bad_input(format!("input is not JSON: {err}")).to_json_text(),
         },
-        Err(message) => bad_input(message).to_string(),
+        Err(message) => bad_input(message).to_json_text(),
     };
-    js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
+    parse(&text).unwrap_or(JsValue::NULL)
 }
 
 fn input_text(input: &JsValue) -> Result<String, String> {
-    let text = js_sys::JSON::stringify(input)
+    let text = stringify(input)
         .map_err(|err| format!("input cannot be written as JSON: {}", describe(&err)))?;
     // `JSON.stringify(undefined)` (or of a function) is `undefined`, not a string.
     text.as_string()
@@ -36,14 +57,17 @@ fn input_text(input: &JsValue) -> Result<String, String> {
 }
 
 fn describe(error: &JsValue) -> String {
-    js_sys::Error::from(error.clone())
+    wasm_bindgen::JsCast::unchecked_ref::<Thrown>(error)
         .message()
         .as_string()
         .unwrap_or_else(|| "unknown error".into())
 }
 
-fn bad_input(message: String) -> serde_json::Value {
-    serde_json::json!({"error": {"code": "BAD_INPUT", "message": message}})
+/// `{"error": {"code": "BAD_INPUT", "message": …}}`.
+fn bad_input(message: String) -> Output {
+    Output::Error {
+        error: AppError::new("BAD_INPUT", message),
+    }
 }
 
 /// The other encoding, kept for the benchmark: serde-wasm-bindgen walks the JS object.
@@ -52,7 +76,7 @@ pub fn run_serde(input: JsValue, component: Component) -> JsValue {
     use serde::Serialize;
     let output = match serde_wasm_bindgen::from_value::<serde_json::Value>(input) {
         Ok(input) => component(&input).to_json(),
-        Err(err) => bad_input(err.to_string()),
+        Err(err) => bad_input(err.to_string()).to_json(),
     };
     output
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())

@@ -27,7 +27,7 @@ use crate::currency::minor_unit_exponent;
 use crate::decimal::Decimal;
 use crate::error::{parse, AppError};
 use crate::fields::dynamic_key;
-use crate::host::{Call, Effect, Interrupt, Steps, TicketCommand};
+use crate::host::{json_text, Call, Effect, Interrupt, Steps, TicketCommand};
 use crate::kustom::{self, CheckoutOrder, OmOrder, Outcome};
 use crate::payload;
 use crate::settings::Settings;
@@ -320,5 +320,5 @@ fn first_error(reply: &Value) -> Option<String> {
     reply["errors"]
         .as_array()
         .and_then(|errors| errors.first())
-        .map(Value::to_string)
+        .map(json_text)
 }

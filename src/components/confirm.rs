@@ -18,7 +18,7 @@ pub fn run(input: &Value) -> Output {
 fn step(input: &Value) -> Result<Output, Interrupt> {
     let envelope: Envelope = parse(input, "input")?;
     let settings = Settings::from_input(input)?;
-    let Some(cart_id) = input.pointer("/route/cartId").and_then(Value::as_str) else {
+    let Some(cart_id) = input["route"]["cartId"].as_str() else {
         return Ok(error_answer(
             400,
             "BAD_REQUEST",

@@ -25,7 +25,9 @@ use super::cart_kustom_sync::{short, SyncJobParameters, JOB_DEFINITION};
 use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
 use crate::hash::payload_hash;
-use crate::host::{finish, Call, Effect, Envelope, Interrupt, Output, Steps, TicketCommand};
+use crate::host::{
+    finish, json_text, Call, Effect, Envelope, Interrupt, Output, Steps, TicketCommand,
+};
 use crate::instant::Instant;
 use crate::kustom::{self, Outcome, SERVER_TIMEOUT_SECONDS};
 use crate::payload::CartPayload;
@@ -123,7 +125,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         if let Some(error) = recorded.get("errors").and_then(|e| e.get(0)) {
             return Err(AppError::new(
                 "HOST_ERROR",
-                format!("recording kustomSyncHash failed: {error}"),
+                format!("recording kustomSyncHash failed: {}", json_text(error)),
             )
             .into());
         }
@@ -188,7 +190,7 @@ fn read_cart(steps: &mut Steps, cart_id: &str) -> Result<Option<CartRecord>, Int
 /// The payload stored with the cart's pending hash, if it is there and really hashes to it.
 fn stored_pending(cart: &CartRecord) -> Option<(String, CartPayload)> {
     let pending = cart.pending_hash.as_deref()?;
-    let payload: CartPayload = serde_json::from_value(cart.pending_payload.clone()?).ok()?;
+    let payload: CartPayload = parse(cart.pending_payload.as_ref()?, "").ok()?;
     (payload_hash(&payload) == pending).then(|| (pending.to_string(), payload))
 }
 

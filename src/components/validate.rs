@@ -24,7 +24,7 @@ use crate::cart::RenderedCart;
 use crate::error::parse;
 use crate::fields;
 use crate::hash::payload_hash;
-use crate::host::{finish, Call, Envelope, Interrupt, Output, Response, Steps};
+use crate::host::{finish, json_text, Call, Envelope, Interrupt, Output, Response, Steps};
 use crate::kustom::CheckoutOrder;
 use crate::payload;
 use serde_json::{json, Value};
@@ -113,7 +113,7 @@ fn check(body: &Value, steps: &mut Steps) -> Result<Result<String, Rejection>, I
             TEXT_UNVERIFIABLE,
             format!(
                 "order {order_id}: cart {cart_id} not found ({})",
-                reply["error"]
+                json_text(&reply["error"])
             ),
         )));
     }

@@ -25,9 +25,8 @@ pub fn run(input: &Value) -> Output {
 fn step(input: &Value) -> Result<Output, Interrupt> {
     let envelope: Envelope = parse(input, "input")?;
     let settings = Settings::from_input(input)?;
-    let order_id = input
-        .pointer("/query/kustom_order_id")
-        .and_then(Value::as_str)
+    let order_id = input["query"]["kustom_order_id"]
+        .as_str()
         .filter(|id| kustom::checked_order_id(id).is_ok());
     let Some(order_id) = order_id else {
         return Ok(error_answer(
