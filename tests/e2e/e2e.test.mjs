@@ -8,7 +8,7 @@
 // cart completed and linked to it, the order acknowledged at Kustom.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { world, checkedOut, checkoutUrls, eventually } from "./world.mjs";
+import { world, checkedOut, checkoutUrls, waitFor } from "./world.mjs";
 
 const LIMIT = { timeout: 30_000 };
 
@@ -97,7 +97,7 @@ test("push alone completes the cart, and Kustom retries until acknowledged", LIM
   // The first two acknowledgements fail: the pushes 2, 7 and 22 emulated minutes after completion.
   await w.control("/faults", { method: "POST", path: `/ordermanagement/v1/orders/${orderId}/acknowledge`, status: 503, count: 2 });
   assert.equal((await w.control(`/orders/${orderId}/complete`, {})).status, 200);
-  await eventually(acknowledged(w, orderId), "the acknowledgement");
+  await waitFor(acknowledged(w, orderId), 10_000, "the acknowledgement");
   await assertPaidOnce(w, cartId, orderId);
   const { pushes } = (await w.control(`/orders/${orderId}`)).body;
   assert.ok(pushes.length >= 3, `pushed ${pushes.length} times`);
@@ -128,7 +128,7 @@ test("Kustom 5xx during sync and capture: retries converge, nothing doubled", LI
   await w.control("/faults", { method: "POST", path: `/ordermanagement/v1/orders/${orderId}/captures`, drop: true, count: 1 });
   await w.control("/faults", { method: "POST", path: `/ordermanagement/v1/orders/${orderId}/captures`, status: 503, count: 1 });
   await w.call("POST", `/admin/payments/${payment.paymentId}/captures`, { amount: payment.authorizations[0].amount });
-  await eventually(async () => (await w.state()).payments[payment.paymentId].charges.length > 0, "the charge", 20_000);
+  await waitFor(async () => (await w.state()).payments[payment.paymentId].charges.length > 0, 20_000, "the charge");
   await w.idle(20_000);
   const om = await w.kustom(`/ordermanagement/v1/orders/${orderId}`);
   assert.equal(om.captures.length, 1, "one capture at Kustom");
@@ -189,7 +189,7 @@ for (const [when, crashAfter] of [
     await assert.rejects(confirm(w, cartId), "the browser's confirm loses its connection");
     await w.hostExited();
     await w.restart([]); // this time without the fault
-    await eventually(acknowledged(w, orderId), "the acknowledgement after the restart");
+    await waitFor(acknowledged(w, orderId), 10_000, "the acknowledgement after the restart");
     await assertPaidOnce(w, cartId, orderId);
   });
 }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+export { waitFor } from "../emulator/helpers.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const TIME_SCALE = 600; // ten emulated minutes per second: pushes and retries come quickly
@@ -112,15 +113,4 @@ export async function checkedOut(w) {
   const { status, body } = await w.call("POST", `/ingress/commerce/carts/${cartId}/payment/kustom`, checkoutUrls(cartId));
   if (status !== 200) throw new Error(`checkout answered ${status}: ${JSON.stringify(body)}`);
   return { cartId, orderId: body.kustomOrderId, cart };
-}
-
-/// Polls `probe` every 50 ms until it returns a truthy value, or fails after `limitMs`.
-export async function eventually(probe, what, limitMs = 10_000) {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
