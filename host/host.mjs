@@ -29,7 +29,7 @@ export function stockRule(input) {
 }
 
 export async function startHost({ port = 0, packageDir = join(root, "dist/kustom-app"), dataFile, kustomUrl, apiKey = "kco_test_api_emulator",
-  publicBaseUrl, timeScale = 1, jobConcurrency = 8, crashAfter, log = () => {}, merchantRules = { OnKustomValidation: [stockRule] } } = {}) {
+  publicBaseUrl, timeScale = 1, jobConcurrency = 8, crashAfter, httpTimeoutCapMs = Infinity, log = () => {}, merchantRules = { OnKustomValidation: [stockRule] } } = {}) {
   const manifest = JSON.parse(readFileSync(join(packageDir, "manifest.json"), "utf8"));
   const modules = Object.fromEntries(manifest.components.map((c) => {
     const file = join(packageDir, c.id, `${c.id.split("/")[1].replaceAll("-", "_")}.js`);
@@ -176,7 +176,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   }
   async function httpCall({ method, url, headers, body, timeoutMs }) {
     try {
-      const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(Math.min(timeoutMs, httpTimeoutCapMs)) });
       return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
     } catch (error) {
       return { error: { kind: error.name === "TimeoutError" ? "timeout" : "network", message: String(error.message ?? error) } };

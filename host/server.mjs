@@ -13,6 +13,9 @@ const FLAGS = { // --flag → [option, parser]
   // Fault injection for restart tests: die (SIGKILL) right after a call whose description matches
   // this regular expression, e.g. "messageActor payment create" or "http POST .*/acknowledge".
   "--crash-after": ["crashAfter", String],
+  // A host's own limit on a call's time (the component asks for 10 s): lets tests reach a
+  // timeout without waiting 10 s.
+  "--http-timeout-cap-ms": ["httpTimeoutCapMs", Number],
 };
 
 function usage(code) {

@@ -136,6 +136,27 @@ test("Kustom 5xx during sync and capture: retries converge, nothing doubled", LI
   assert.equal((await w.state()).payments[payment.paymentId].charges.length, 1, "one charge on the payment");
 });
 
+test("Kustom answers too late (the request was applied): sync and capture still converge, once", LIMIT, async (t) => {
+  // The host gives up on a call after 300 ms; the emulator applies the request after 1 s.
+  const w = await world(t, { hostArgs: ["--http-timeout-cap-ms", "300"] });
+  const { cartId, orderId, cart } = await checkedOut(w);
+  await w.control("/faults", { method: "POST", path: `/checkout/v3/orders/${orderId}`, delay_ms: 1000, count: 1 });
+  await mugs(w, cartId, cart, 5);
+  await w.idle(20_000);
+  await assertSynced(w, cartId, orderId);
+  assert.equal((await w.control(`/orders/${orderId}/complete`, {})).status, 200);
+  await confirm(w, cartId);
+  const payment = await assertPaidOnce(w, cartId, orderId);
+  await w.control("/faults", { method: "POST", path: `/ordermanagement/v1/orders/${orderId}/captures`, delay_ms: 1000, count: 1 });
+  await w.call("POST", `/admin/payments/${payment.paymentId}/captures`, { amount: payment.authorizations[0].amount });
+  await waitFor(async () => (await w.state()).payments[payment.paymentId].charges.length > 0, 20_000, "the charge");
+  await w.idle(20_000);
+  const om = await w.kustom(`/ordermanagement/v1/orders/${orderId}`);
+  assert.equal(om.captures.length, 1, "one capture at Kustom");
+  assert.equal((await w.state()).payments[payment.paymentId].charges.length, 1, "one charge on the payment");
+  assert.match(w.lines.join("\n"), /timeout/, "the host saw the timeouts");
+});
+
 test("validation rejection: the customer stays in the checkout with the merchant's message", LIMIT, async (t) => {
   const w = await world(t);
   const { cartId, orderId } = await checkedOut(w);
