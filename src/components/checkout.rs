@@ -90,7 +90,7 @@ pub fn error_answer(
 }
 
 fn step(input: &Value) -> Result<Output, Interrupt> {
-    let envelope: Envelope = parse(input, "input")?;
+    parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
     let Some(cart_id) = input["route"]["cartId"].as_str() else {
         return Ok(error_answer(
@@ -105,7 +105,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         Err(message) => return Ok(error_answer(400, "BAD_REQUEST", message, vec![])),
     };
     let push_and_validation = merchant_callback_urls(&settings)?;
-    let mut steps = Steps::new(&envelope.replies);
+    let mut steps = Steps::of_input(input);
 
     let cart = match render_route_cart(&mut steps, cart_id)? {
         Ok(cart) => cart,

@@ -59,7 +59,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         )
         .into());
     }
-    let mut steps = Steps::new(&envelope.replies);
+    let mut steps = Steps::of_input(input);
     let mut log = Vec::new();
 
     let mut cart = match read_cart(&mut steps, &job.cart_id)? {
