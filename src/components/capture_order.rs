@@ -417,7 +417,7 @@ fn await_review(job: &Job, mut log: Vec<String>) -> Output {
 fn schedule(parameters: &CaptureJobParameters, at: Instant) -> Effect {
     Effect::ScheduleJob {
         definition: JOB_DEFINITION.into(),
-        parameters: json!(parameters),
+        parameters: json!(parameters).into(),
         at: at.to_iso(),
     }
 }

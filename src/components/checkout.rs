@@ -19,13 +19,14 @@ use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
 use crate::hash::payload_hash;
 use crate::host::{
-    finish, Call, Effect, Envelope, Interrupt, Output, Response, Steps, TicketCommand,
+    finish, Call, DynamicFields, Effect, Envelope, Interrupt, Output, Response, Steps,
+    TicketCommand,
 };
 use crate::kustom::{self, CheckoutOrder, Outcome};
 use crate::payload::{self, CartPayload};
 use crate::settings::Settings;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -371,11 +372,11 @@ fn create_order(
     };
     // Store the order and mark its payload as both pending and synced, so the next unchanged
     // mutation does not sync.
-    let mut fields_to_set = Map::new();
-    fields_to_set.insert(dynamic_key(fields::ORDER_ID), json!(order_id));
-    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash));
-    fields_to_set.insert(dynamic_key(fields::SYNC_HASH), json!(hash));
-    fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), json!(payload));
+    let mut fields_to_set = DynamicFields::new();
+    fields_to_set.insert(dynamic_key(fields::ORDER_ID), json!(order_id).into());
+    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash).into());
+    fields_to_set.insert(dynamic_key(fields::SYNC_HASH), json!(hash).into());
+    fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), json!(payload).into());
     let store = TicketCommand::SetDynamicFields {
         fields: fields_to_set,
     }
