@@ -348,6 +348,12 @@ impl<'a> Steps<'a> {
         }
     }
 
+    /// Whether the next call already has its reply (the step is being replayed), so that a
+    /// costly part of the call that only the host reads need not be built.
+    pub fn has_reply(&self) -> bool {
+        self.next < self.replies.len()
+    }
+
     /// An HTTP call whose reply is parsed as an `HttpReply`.
     pub fn http(&mut self, call: Call) -> Result<HttpReply, Interrupt> {
         let index = self.next;

@@ -100,7 +100,13 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             ));
         };
         let (hash, payload) = &target;
-        let push = kustom::update_order(&settings, &order_id, json!(payload))?;
+        // The body (the whole payload as a tree) only for the step that sends it, not on replay.
+        let body = if steps.has_reply() {
+            Value::Null
+        } else {
+            json!(payload)
+        };
+        let push = kustom::update_order(&settings, &order_id, body)?;
         let reply = steps.http(push)?;
         match kustom::classify(&reply) {
             Outcome::Success(_) => {
