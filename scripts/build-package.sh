@@ -14,14 +14,15 @@ for dir in rules/*/ jobs/*/ ingresses/*/; do components+=("${dir%/}"); done
 speed=(rules/cart-kustom-sync jobs/sync-kustom-order)
 profile_of() { case " ${speed[*]} " in *" $1 "*) echo speed ;; *) echo release ;; esac; }
 packages=()
-speed_packages=()
 for c in "${components[@]}"; do
-  if [ "$(profile_of "$c")" = speed ]; then speed_packages+=(-p "$(basename "$c")")
-  else packages+=(-p "$(basename "$c")"); fi
+  if [ "$(profile_of "$c")" = release ]; then packages+=(-p "$(basename "$c")"); fi
 done
 
 cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}"
-cargo build --quiet --profile speed --target wasm32-unknown-unknown "${speed_packages[@]}"
+# One at a time: built together, the job's `compact-sha` feature would also apply to the rule.
+for c in "${speed[@]}"; do
+  cargo build --quiet --profile speed --target wasm32-unknown-unknown -p "$(basename "$c")"
+done
 
 rm -rf "$out" && mkdir -p "$out"
 # wasm-opt is opt-in (WASM_OPT=1): measured on these modules, -Oz cuts raw bytes ~12 % but makes
