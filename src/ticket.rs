@@ -64,7 +64,8 @@ pub fn parse_cart(reply: &Value) -> Result<Option<CartRecord>, AppError> {
             "the cart query reply has no state",
         )
     })?;
-    let dynamic = query.get("dynamic").cloned().unwrap_or(Value::Null);
+    // Borrowed: it holds the pending payload, which a copy would duplicate for nothing.
+    let dynamic = query.get("dynamic").unwrap_or(&Value::Null);
     let text = |field: &str| {
         dynamic
             .get(fields::dynamic_key(field))

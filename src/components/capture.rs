@@ -121,7 +121,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
     );
     let effect = Effect::ScheduleJob {
         definition: JOB_DEFINITION.into(),
-        parameters: json!(parameters),
+        parameters: json!(parameters).into(),
         at: now.to_iso(),
     };
     Ok(Output::done(vec![effect], vec![log]))

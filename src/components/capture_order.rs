@@ -52,7 +52,7 @@ pub fn run(input: &Value) -> Output {
 fn step(input: &Value) -> Result<Output, Interrupt> {
     let envelope: Envelope = parse(input, "input")?;
     let job = job(input, &envelope)?;
-    let mut steps = Steps::new(&envelope.replies);
+    let mut steps = Steps::of_input(input);
     let p = &job.parameters;
 
     if !capture_still_pending(&mut steps, &job)? {
@@ -417,7 +417,7 @@ fn await_review(job: &Job, mut log: Vec<String>) -> Output {
 fn schedule(parameters: &CaptureJobParameters, at: Instant) -> Effect {
     Effect::ScheduleJob {
         definition: JOB_DEFINITION.into(),
-        parameters: json!(parameters),
+        parameters: json!(parameters).into(),
         at: at.to_iso(),
     }
 }

@@ -10,7 +10,9 @@ use crate::cart::RenderedCart;
 use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
 use crate::hash::payload_hash;
-use crate::host::{finish, Effect, Envelope, Interrupt, Output, TicketCommand};
+use crate::host::{
+    finish, DynamicFields, Effect, Envelope, Interrupt, Json, Output, TicketCommand,
+};
 use crate::instant::Instant;
 use crate::kustom::checked_order_id;
 use crate::payload::{self, CartPayload};
@@ -22,17 +24,18 @@ pub const JOB_DEFINITION: &str = "syncKustomOrder";
 /// hash, so the storefront keeps the iframe suspended and nobody pays for a stale order.
 pub const UNSYNCABLE_PREFIX: &str = "unsyncable:";
 
-/// The `syncKustomOrder` job's parameters.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+/// The `syncKustomOrder` job's parameters. Fields in sorted order of their JSON names, so that
+/// the struct prints as its `Value` tree would (`host::Json`).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncJobParameters {
-    pub cart_id: String,
-    pub kustom_order_id: String,
-    pub hash: String,
-    pub payload: CartPayload,
     /// How many times this sync was already retried after a transient failure.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub attempt: u32,
+    pub cart_id: String,
+    pub hash: String,
+    pub kustom_order_id: String,
+    pub payload: CartPayload,
     /// Set when an earlier attempt may have reached Kustom unseen (timeout, 5xx): push the
     /// cart's current pending payload even if it is not this job's own (see the job).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -95,9 +98,12 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         ));
     }
 
-    let mut fields_to_set = Map::new();
-    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash));
-    fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), json!(payload));
+    let mut fields_to_set = DynamicFields::new();
+    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash).into());
+    fields_to_set.insert(
+        fields::PENDING_PAYLOAD_KEY.into(),
+        Json::Payload(payload.clone()),
+    );
     let parameters = SyncJobParameters {
         cart_id: cart.cart_id.clone(),
         kustom_order_id: order_id.to_string(),
@@ -112,7 +118,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         }),
         Effect::ScheduleJob {
             definition: JOB_DEFINITION.into(),
-            parameters: json!(parameters),
+            parameters: Json::SyncJob(parameters),
             at: now.to_iso(),
         },
     ];
@@ -136,8 +142,8 @@ fn refuse(cart: &RenderedCart, order_id: &str, pending: Option<&str>, refusal: A
     if pending == Some(marker.as_str()) {
         return Output::done(vec![], vec![message]);
     }
-    let mut fields_to_set = Map::new();
-    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(marker));
+    let mut fields_to_set = DynamicFields::new();
+    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(marker).into());
     let mut dynamic = Map::new();
     dynamic.insert("code".into(), json!(refusal.code));
     dynamic.insert("message".into(), json!(refusal.message));
@@ -158,4 +164,42 @@ fn refuse(cart: &RenderedCart, order_id: &str, pending: Option<&str>, refusal: A
 
 pub fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::json_text;
+
+    /// The output prints the typed values directly; the text must be what their trees print.
+    #[test]
+    fn typed_values_print_as_their_trees() {
+        let cart: RenderedCart = serde_json::from_value(json!({
+            "cartId": "c \"1\"", "cartState": "open", "currencyCode": "SEK", "taxIncluded": true,
+            "orderTotal": 272.9, "orderTaxTotal": 29.5, "shippingTotal": 49, "shippingTax": 9.8,
+            "items": [{"productNumber": "A\\é", "quantity": 2, "unitPrice": 99.5, "total": 174.9,
+                       "tax": 9.9, "discount": 24.1}, {"productNumber": "B", "quantity": 1,
+                       "unitPrice": 49, "total": 49, "tax": 9.8}]
+        }))
+        .unwrap();
+        let payload = payload::build(&cart).unwrap();
+        let typed = Json::Payload(payload.clone());
+        assert_eq!(
+            serde_json::to_string(&typed).unwrap(),
+            json_text(&json!(payload))
+        );
+        for (attempt, reassert) in [(0, false), (3, true), (0, true), (2, false)] {
+            let parameters = SyncJobParameters {
+                attempt,
+                cart_id: cart.cart_id.clone(),
+                hash: payload_hash(&payload),
+                kustom_order_id: "o".into(),
+                payload: payload.clone(),
+                reassert,
+            };
+            let tree = json_text(&json!(parameters));
+            let typed = Json::SyncJob(parameters);
+            assert_eq!(serde_json::to_string(&typed).unwrap(), tree);
+        }
+    }
 }

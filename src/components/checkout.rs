@@ -19,13 +19,14 @@ use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
 use crate::hash::payload_hash;
 use crate::host::{
-    finish, Call, Effect, Envelope, Interrupt, Output, Response, Steps, TicketCommand,
+    finish, Call, DynamicFields, Effect, Envelope, Interrupt, Output, Response, Steps,
+    TicketCommand,
 };
 use crate::kustom::{self, CheckoutOrder, Outcome};
 use crate::payload::{self, CartPayload};
 use crate::settings::Settings;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,7 +91,7 @@ pub fn error_answer(
 }
 
 fn step(input: &Value) -> Result<Output, Interrupt> {
-    let envelope: Envelope = parse(input, "input")?;
+    parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
     let Some(cart_id) = input["route"]["cartId"].as_str() else {
         return Ok(error_answer(
@@ -105,7 +106,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         Err(message) => return Ok(error_answer(400, "BAD_REQUEST", message, vec![])),
     };
     let push_and_validation = merchant_callback_urls(&settings)?;
-    let mut steps = Steps::new(&envelope.replies);
+    let mut steps = Steps::of_input(input);
 
     let cart = match render_route_cart(&mut steps, cart_id)? {
         Ok(cart) => cart,
@@ -371,11 +372,11 @@ fn create_order(
     };
     // Store the order and mark its payload as both pending and synced, so the next unchanged
     // mutation does not sync.
-    let mut fields_to_set = Map::new();
-    fields_to_set.insert(dynamic_key(fields::ORDER_ID), json!(order_id));
-    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash));
-    fields_to_set.insert(dynamic_key(fields::SYNC_HASH), json!(hash));
-    fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), json!(payload));
+    let mut fields_to_set = DynamicFields::new();
+    fields_to_set.insert(dynamic_key(fields::ORDER_ID), json!(order_id).into());
+    fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash).into());
+    fields_to_set.insert(dynamic_key(fields::SYNC_HASH), json!(hash).into());
+    fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), json!(payload).into());
     let store = TicketCommand::SetDynamicFields {
         fields: fields_to_set,
     }

@@ -27,7 +27,7 @@ use crate::currency::minor_unit_exponent;
 use crate::decimal::Decimal;
 use crate::error::{parse, AppError};
 use crate::fields::dynamic_key;
-use crate::host::{json_text, Call, Effect, Interrupt, Steps, TicketCommand};
+use crate::host::{json_text, Call, DynamicFields, Effect, Interrupt, Steps, TicketCommand};
 use crate::kustom::{self, CheckoutOrder, OmOrder, Outcome};
 use crate::payload;
 use crate::settings::Settings;
@@ -231,8 +231,11 @@ fn check_amount(cart: &RenderedCart, order_id: &str, order: &PaidOrder) -> Optio
     let record = if cart.field(CONFIRM_ERROR_FIELD).is_some() {
         vec![]
     } else {
-        let mut flag = Map::new();
-        flag.insert(dynamic_key(CONFIRM_ERROR_FIELD), json!("AMOUNT_MISMATCH"));
+        let mut flag = DynamicFields::new();
+        flag.insert(
+            dynamic_key(CONFIRM_ERROR_FIELD),
+            json!("AMOUNT_MISMATCH").into(),
+        );
         let mut dynamic = Map::new();
         dynamic.insert("kustomOrderId".into(), json!(order_id));
         dynamic.insert("message".into(), json!(message));

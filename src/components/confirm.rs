@@ -16,7 +16,7 @@ pub fn run(input: &Value) -> Output {
 }
 
 fn step(input: &Value) -> Result<Output, Interrupt> {
-    let envelope: Envelope = parse(input, "input")?;
+    parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
     let Some(cart_id) = input["route"]["cartId"].as_str() else {
         return Ok(error_answer(
@@ -26,7 +26,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             vec![],
         ));
     };
-    let mut steps = Steps::new(&envelope.replies);
+    let mut steps = Steps::of_input(input);
     let cart = match render_route_cart(&mut steps, cart_id)? {
         Ok(cart) => cart,
         Err(not_found) => return Ok(not_found),

@@ -26,14 +26,15 @@ use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
 use crate::hash::payload_hash;
 use crate::host::{
-    finish, json_text, Call, Effect, Envelope, Interrupt, Output, Steps, TicketCommand,
+    finish, json_text, Call, DynamicFields, Effect, Envelope, Interrupt, Json, Output, Steps,
+    TicketCommand,
 };
 use crate::instant::Instant;
 use crate::kustom::{self, Outcome, SERVER_TIMEOUT_SECONDS};
 use crate::payload::CartPayload;
 use crate::settings::Settings;
 use crate::ticket::{self, CartRecord};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Delays before each retry after a transient failure. The first exceeds Kustom's 30 s server
 /// timeout so that a request still in flight has landed or died before we re-assert.
@@ -59,7 +60,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         )
         .into());
     }
-    let mut steps = Steps::new(&envelope.replies);
+    let mut steps = Steps::of_input(input);
     let mut log = Vec::new();
 
     let mut cart = match read_cart(&mut steps, &job.cart_id)? {
@@ -99,7 +100,13 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             ));
         };
         let (hash, payload) = &target;
-        let push = kustom::update_order(&settings, &order_id, json!(payload))?;
+        // The body (the whole payload as a tree) only for the step that sends it, not on replay.
+        let body = if steps.has_reply() {
+            Value::Null
+        } else {
+            json!(payload)
+        };
+        let push = kustom::update_order(&settings, &order_id, body)?;
         let reply = steps.http(push)?;
         match kustom::classify(&reply) {
             Outcome::Success(_) => {
@@ -172,8 +179,8 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
 }
 
 fn record_sync_hash(cart_id: &str, hash: &str) -> Call {
-    let mut sync = Map::new();
-    sync.insert(dynamic_key(fields::SYNC_HASH), json!(hash));
+    let mut sync = DynamicFields::new();
+    sync.insert(dynamic_key(fields::SYNC_HASH), json!(hash).into());
     let command = TicketCommand::SetDynamicFields { fields: sync };
     Call::MessageActor {
         actor_type: "ticket".into(),
@@ -206,7 +213,7 @@ fn stand_down(job: &SyncJobParameters, cart: &CartRecord) -> String {
 fn schedule(parameters: &SyncJobParameters, at: Instant) -> Effect {
     Effect::ScheduleJob {
         definition: JOB_DEFINITION.into(),
-        parameters: json!(parameters),
+        parameters: Json::SyncJob(parameters.clone()),
         at: at.to_iso(),
     }
 }
@@ -230,11 +237,11 @@ fn read_only(job: &SyncJobParameters, order_id: &str, hash: &str) -> Output {
 }
 
 fn order_gone(job: &SyncJobParameters, order_id: &str) -> Output {
-    let mut clear = Map::new();
+    let mut clear = DynamicFields::new();
     for field in [fields::ORDER_ID, fields::PENDING_HASH, fields::SYNC_HASH] {
-        clear.insert(dynamic_key(field), Value::Null);
+        clear.insert(dynamic_key(field), Value::Null.into());
     }
-    clear.insert(fields::PENDING_PAYLOAD_KEY.into(), Value::Null);
+    clear.insert(fields::PENDING_PAYLOAD_KEY.into(), Value::Null.into());
     let effects = vec![
         TicketCommand::SetDynamicFields { fields: clear }.to_ticket(&job.cart_id),
         activity(

@@ -69,8 +69,8 @@ pub fn run(input: &Value) -> Output {
 }
 
 fn step(input: &Value) -> Result<Output, Interrupt> {
-    let envelope: Envelope = parse(input, "input")?;
-    let mut steps = Steps::new(&envelope.replies);
+    parse::<Envelope>(input, "input")?; // `now` and `replies` are there
+    let mut steps = Steps::of_input(input);
     let outcome = check(input.get("body").unwrap_or(&Value::Null), &mut steps)?;
     Ok(respond(outcome))
 }

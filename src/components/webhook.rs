@@ -23,7 +23,7 @@ pub fn run(input: &Value) -> Output {
 }
 
 fn step(input: &Value) -> Result<Output, Interrupt> {
-    let envelope: Envelope = parse(input, "input")?;
+    parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
     let order_id = input["query"]["kustom_order_id"]
         .as_str()
@@ -36,7 +36,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             vec![],
         ));
     };
-    let mut steps = Steps::new(&envelope.replies);
+    let mut steps = Steps::of_input(input);
 
     let Some(cart) = find_cart(&mut steps, &settings, order_id)? else {
         // Perhaps the checkout's write has not landed yet: Kustom pushes again.
