@@ -114,19 +114,19 @@ test("a burst of cart changes with Kustom slowed down: the final cart wins", LIM
   assert.equal(order.order_lines.find((l) => l.reference === "MUG-1").quantity, 9, "no stale payload won");
 });
 
-test("Kustom 5xx during sync and capture: retries converge, nothing doubled", LIMIT, async (t) => {
-  const w = await world(t);
+/// Checkout, a cart change synced through `syncFaults`, payment, and a full capture through
+/// `captureFaults` (emulator faults on the order's update and capture routes): the sync converges,
+/// Kustom holds one capture and the payment one charge.
+async function syncPayCapture(w, syncFaults, captureFaults) {
   const { cartId, orderId, cart } = await checkedOut(w);
-  await w.control("/faults", { method: "POST", path: `/checkout/v3/orders/${orderId}`, status: 503, count: 2 });
+  for (const fault of syncFaults) await w.control("/faults", { method: "POST", path: `/checkout/v3/orders/${orderId}`, ...fault });
   await mugs(w, cartId, cart, 5);
   await w.idle(20_000);
   await assertSynced(w, cartId, orderId);
   assert.equal((await w.control(`/orders/${orderId}/complete`, {})).status, 200);
   await confirm(w, cartId);
   const payment = await assertPaidOnce(w, cartId, orderId);
-  // The first capture is applied at Kustom but its answer is lost; the second try is a 503.
-  await w.control("/faults", { method: "POST", path: `/ordermanagement/v1/orders/${orderId}/captures`, drop: true, count: 1 });
-  await w.control("/faults", { method: "POST", path: `/ordermanagement/v1/orders/${orderId}/captures`, status: 503, count: 1 });
+  for (const fault of captureFaults) await w.control("/faults", { method: "POST", path: `/ordermanagement/v1/orders/${orderId}/captures`, ...fault });
   await w.call("POST", `/admin/payments/${payment.paymentId}/captures`, { amount: payment.authorizations[0].amount });
   await waitFor(async () => (await w.state()).payments[payment.paymentId].charges.length > 0, 20_000, "the charge");
   await w.idle(20_000);
@@ -134,26 +134,17 @@ test("Kustom 5xx during sync and capture: retries converge, nothing doubled", LI
   assert.equal(om.captures.length, 1, "one capture at Kustom");
   assert.equal(om.captured_amount, om.order_amount);
   assert.equal((await w.state()).payments[payment.paymentId].charges.length, 1, "one charge on the payment");
+}
+
+test("Kustom 5xx during sync and capture: retries converge, nothing doubled", LIMIT, async (t) => {
+  // Two 503s on the update; the first capture is applied but its answer lost, the retry a 503.
+  await syncPayCapture(await world(t), [{ status: 503, count: 2 }], [{ drop: true, count: 1 }, { status: 503, count: 1 }]);
 });
 
 test("Kustom answers too late (the request was applied): sync and capture still converge, once", LIMIT, async (t) => {
   // The host gives up on a call after 300 ms; the emulator applies the request after 1 s.
   const w = await world(t, { hostArgs: ["--http-timeout-cap-ms", "300"] });
-  const { cartId, orderId, cart } = await checkedOut(w);
-  await w.control("/faults", { method: "POST", path: `/checkout/v3/orders/${orderId}`, delay_ms: 1000, count: 1 });
-  await mugs(w, cartId, cart, 5);
-  await w.idle(20_000);
-  await assertSynced(w, cartId, orderId);
-  assert.equal((await w.control(`/orders/${orderId}/complete`, {})).status, 200);
-  await confirm(w, cartId);
-  const payment = await assertPaidOnce(w, cartId, orderId);
-  await w.control("/faults", { method: "POST", path: `/ordermanagement/v1/orders/${orderId}/captures`, delay_ms: 1000, count: 1 });
-  await w.call("POST", `/admin/payments/${payment.paymentId}/captures`, { amount: payment.authorizations[0].amount });
-  await waitFor(async () => (await w.state()).payments[payment.paymentId].charges.length > 0, 20_000, "the charge");
-  await w.idle(20_000);
-  const om = await w.kustom(`/ordermanagement/v1/orders/${orderId}`);
-  assert.equal(om.captures.length, 1, "one capture at Kustom");
-  assert.equal((await w.state()).payments[payment.paymentId].charges.length, 1, "one charge on the payment");
+  await syncPayCapture(w, [{ delay_ms: 1000, count: 1 }], [{ delay_ms: 1000, count: 1 }]);
   assert.match(w.lines.join("\n"), /timeout/, "the host saw the timeouts");
 });
 
