@@ -1,6 +1,7 @@
 //! The rendered cart that Commerce passes to `OnCartMutation` (platform notes §2.3), with the
-//! extra fields the HTTP rendering carries. Only what the app reads is typed; unknown fields are
-//! ignored so that Commerce can add fields without breaking the app.
+//! extra fields the HTTP rendering carries. Only what the app reads is typed: everything else
+//! (cart number, channel, email, phone, invoice address, …) is skipped unparsed, so Commerce can
+//! add fields without breaking the app.
 
 use crate::decimal::Decimal;
 use serde::Deserialize;
@@ -10,11 +11,7 @@ use serde_json::{Map, Value};
 #[serde(rename_all = "camelCase")]
 pub struct RenderedCart {
     pub cart_id: String,
-    #[serde(default)]
-    pub cart_number: Option<String>,
     pub cart_state: CartState,
-    #[serde(default)]
-    pub channel_key: Option<String>,
     pub currency_code: String,
     pub tax_included: bool,
     /// What the customer pays, tax included, before gift cards.
@@ -37,21 +34,9 @@ pub struct RenderedCart {
     #[serde(default)]
     pub fields: Map<String, Value>,
     #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
     pub address: Option<Value>,
-    /// The hook page's name for the invoice address…
-    #[serde(default)]
-    pub invoice_address: Option<Value>,
-    /// …which the SDK renamed in May 2026; both are accepted.
-    #[serde(default)]
-    pub invoice_recipient: Option<Value>,
     #[serde(default)]
     pub locale: Option<String>,
-    #[serde(default)]
-    pub profile_key: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -65,8 +50,6 @@ pub enum CartState {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CartItem {
-    #[serde(default)]
-    pub cart_item_id: Option<String>,
     pub product_number: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -108,12 +91,5 @@ impl RenderedCart {
             .get(key)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
-    }
-
-    pub fn invoice_address(&self) -> Option<&Value> {
-        self.invoice_recipient
-            .as_ref()
-            .or(self.invoice_address.as_ref())
-            .filter(|v| !v.is_null())
     }
 }

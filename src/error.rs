@@ -1,22 +1,145 @@
-//! The error value of the host contract: `{ "error": { "code", "message" } }`.
+//! Every code the app answers, logs or records, as one closed enum, and the error value of the
+//! host contract: `{ "error": { "code", "message" } }`.
 //!
 //! An `AppError` means the component could not do its job with this input (malformed payload,
 //! a cart Kustom would refuse, missing settings). Business outcomes — a Kustom order that is
-//! already complete, a refused capture — are not errors: they are effects.
+//! already complete, a refused capture — are not errors: they are effects or an ingress's
+//! answer, but they carry a [`Code`] from the same list, so one outcome has one code wherever
+//! it shows. docs/error-codes.md lists them for hosts and merchants (a test keeps it complete).
 
 use serde::Serialize;
-use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+macro_rules! codes {
+    ($($(#[doc = $doc:literal])* $name:ident = $text:literal,)*) => {
+        /// One code per outcome. Printed in SCREAMING_SNAKE_CASE (`Code::as_str`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order (for the docs test).
+            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // --- the input or the host is broken: `{error}` outputs
+    /// Malformed or missing input; the message names the path of the bad field.
+    BadInput = "BAD_INPUT",
+    /// The app's settings are missing or unusable (no setting value is ever quoted).
+    BadSettings = "BAD_SETTINGS",
+    /// The host answered a call with an error or a reply the app cannot read.
+    HostError = "HOST_ERROR",
+    /// The app could not print its own output (a bug).
+    Internal = "INTERNAL",
+
+    // --- the cart cannot become a Kustom order (sync rule, checkout, validation)
+    /// The cart's currency is not an ISO 4217 currency.
+    UnknownCurrency = "UNKNOWN_CURRENCY",
+    /// An amount is beyond what a Kustom order line can carry.
+    AmountTooLarge = "AMOUNT_TOO_LARGE",
+    /// An item's quantity × unit price − discount is not its total.
+    ItemTotalMismatch = "ITEM_TOTAL_MISMATCH",
+    /// The cart's total differs from its lines by more than rounding.
+    TotalsMismatch = "TOTALS_MISMATCH",
+    /// The cart's tax total differs from its lines' tax by more than rounding.
+    TaxMismatch = "TAX_MISMATCH",
+    /// More lines than Kustom accepts.
+    CartTooLarge = "CART_TOO_LARGE",
+    /// Gift cards exceed the cart total.
+    NegativeOrderAmount = "NEGATIVE_ORDER_AMOUNT",
+    /// The cart's locale (or country) does not name a Kustom market.
+    MarketUnknown = "MARKET_UNKNOWN",
+
+    // --- ingress answers
+    /// The request is malformed (route, body, query).
+    BadRequest = "BAD_REQUEST",
+    /// No such cart (or not yet: the push is retried).
+    CartNotFound = "CART_NOT_FOUND",
+    /// The cart is completed or rejected.
+    CartNotOpen = "CART_NOT_OPEN",
+    /// The cart has no items.
+    CartEmpty = "CART_EMPTY",
+    /// The cart has no Kustom order yet.
+    NoKustomOrder = "NO_KUSTOM_ORDER",
+    /// Kustom does not know the order (expired, never completed, deleted).
+    KustomOrderNotFound = "KUSTOM_ORDER_NOT_FOUND",
+    /// Kustom or the host could not be reached or failed (5xx, 429, timeout): retry later.
+    KustomUnavailable = "KUSTOM_UNAVAILABLE",
+    /// Kustom refused the request for good (a 4xx other than those with a code of their own).
+    KustomRefused = "KUSTOM_REFUSED",
+    /// Kustom answered something the app cannot read.
+    KustomReplyUnreadable = "KUSTOM_REPLY_UNREADABLE",
+    /// The order Kustom names is not the cart's current one (replaced, or another tab's).
+    OrderNotCurrent = "ORDER_NOT_CURRENT",
+    /// The customer has not completed the purchase yet.
+    NotComplete = "NOT_COMPLETE",
+    /// The order was paid with another amount or currency than the cart's: not completed.
+    AmountMismatch = "AMOUNT_MISMATCH",
+    /// The cart was completed but Kustom did not take the acknowledgement (Kustom re-pushes).
+    AcknowledgeFailed = "ACKNOWLEDGE_FAILED",
+
+    // --- validation callback (Kustom shows the customer a text; the code is logged)
+    /// The order names no cart (`merchant_reference1` missing or not a cart id).
+    CartReferenceMissing = "CART_REFERENCE_MISSING",
+    /// The cart cannot be sent to Kustom as it is now.
+    CartNotPayable = "CART_NOT_PAYABLE",
+    /// Kustom's order differs from what the cart produces now.
+    CartChanged = "CART_CHANGED",
+
+    // --- capture (logged on the payment)
+    /// The capture's currency is not the order's.
+    CurrencyMismatch = "CURRENCY_MISMATCH",
+    /// The order is cancelled, expired or closed: nothing can be captured.
+    AuthorizationGone = "AUTHORIZATION_GONE",
+    /// Kustom's fraud review rejected the order.
+    FraudRejected = "FRAUD_REJECTED",
+    /// Kustom's fraud review did not finish in time.
+    FraudReviewPending = "FRAUD_REVIEW_PENDING",
+    /// More asked than is left authorized.
+    AboveRemainingAuthorization = "ABOVE_REMAINING_AUTHORIZATION",
+    /// Kustom's own refusal of a capture (`CAPTURE_NOT_ALLOWED`), after one extension.
+    CaptureNotAllowed = "CAPTURE_NOT_ALLOWED",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Tests compare codes with their text.
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{code}: {message}")]
 pub struct AppError {
-    pub code: String,
+    pub code: Code,
     pub message: String,
 }
 
 impl AppError {
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         AppError {
-            code: code.into(),
+            code,
             message: message.into(),
         }
     }
@@ -24,15 +147,18 @@ impl AppError {
     /// Malformed or missing input at `path` (e.g. `items[2].quantity`).
     pub fn bad_input(path: impl AsRef<str>, problem: impl AsRef<str>) -> Self {
         AppError::new(
-            "BAD_INPUT",
+            Code::BadInput,
             format!("{}: {}", path.as_ref(), problem.as_ref()),
         )
     }
-}
 
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+    /// The host answered a call with an error.
+    pub fn host(message: impl Into<String>) -> Self {
+        AppError::new(Code::HostError, message)
+    }
+
+    pub fn settings(message: impl Into<String>) -> Self {
+        AppError::new(Code::BadSettings, message)
     }
 }
 
@@ -50,4 +176,35 @@ pub fn parse<T: serde::de::DeserializeOwned>(
         };
         AppError::bad_input(path, err.message())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_print_as_screaming_snake_case_and_are_distinct() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let text = code.as_str();
+            assert!(
+                text.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "{text}"
+            );
+            assert!(seen.insert(text), "{text} twice");
+            assert_eq!(serde_json::to_value(code).unwrap(), text);
+        }
+    }
+
+    /// docs/error-codes.md is what hosts and merchants read: every code is there.
+    #[test]
+    fn every_code_is_documented() {
+        let docs = include_str!("../docs/error-codes.md");
+        for code in Code::ALL {
+            assert!(
+                docs.contains(&format!("`{}`", code.as_str())),
+                "docs/error-codes.md lacks {code}"
+            );
+        }
+    }
 }

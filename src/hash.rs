@@ -39,6 +39,11 @@ fn hex_sha256(bytes: &[u8]) -> String {
     hex
 }
 
+/// The first 12 hex digits of a hash, for logs.
+pub fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,10 @@
 //! with the same input plus one reply per call, replaying its earlier decisions, until it is
 //! done (`effects`, and for ingresses a `response`).
 
-use crate::components::cart_kustom_sync::SyncJobParameters;
+use crate::cart::RenderedCart;
 use crate::error::AppError;
+use crate::error::Code;
+use crate::jobs::SyncJobParameters;
 use crate::payload::CartPayload;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -42,14 +44,14 @@ impl Output {
     pub fn to_json_text(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|err| {
             json_text(
-                &serde_json::json!({"error": {"code": "INTERNAL", "message": err.to_string()}}),
+                &serde_json::json!({"error": {"code": Code::Internal, "message": err.to_string()}}),
             )
         })
     }
 
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or_else(
-            |err| serde_json::json!({"error": {"code": "INTERNAL", "message": err.to_string()}}),
+            |err| serde_json::json!({"error": {"code": Code::Internal, "message": err.to_string()}}),
         )
     }
 }
@@ -307,11 +309,13 @@ impl HttpReply {
     }
 }
 
-/// Why a step did not run to the end: it needs a call's reply first, or it failed.
+/// Why a step did not run to the end: it needs a call's reply first, it failed, or it already
+/// knows its output (an early answer, e.g. a 404 for a cart that does not exist).
 #[derive(Debug)]
 pub enum Interrupt {
     Call(Call),
     Error(AppError),
+    Finish(Box<Output>),
 }
 
 impl From<AppError> for Interrupt {
@@ -320,8 +324,58 @@ impl From<AppError> for Interrupt {
     }
 }
 
+impl From<Output> for Interrupt {
+    fn from(output: Output) -> Self {
+        Interrupt::Finish(Box::new(output))
+    }
+}
+
+/// A component's step: its output, or why it stopped before the end.
+pub type Step<T = Output> = Result<T, Interrupt>;
+
+/// An actor's answer to `messageActor`: `{actorId, paths, data, errors}`. The one place that
+/// decides what an error reply is, for every actor the app talks to.
+#[derive(Clone, Copy, Debug)]
+pub struct ActorReply<'a> {
+    pub actor_id: Option<&'a str>,
+    /// The reply's `data` (`Null` when absent).
+    pub data: &'a Value,
+    errors: &'a [Value],
+}
+
+impl<'a> ActorReply<'a> {
+    pub fn of(reply: &'a Value) -> Self {
+        ActorReply {
+            actor_id: reply.get("actorId").and_then(Value::as_str),
+            data: reply.get("data").unwrap_or(&Value::Null),
+            errors: reply
+                .get("errors")
+                .and_then(Value::as_array)
+                .map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// The actor does not exist.
+    pub fn not_found(&self) -> bool {
+        self.errors
+            .iter()
+            .any(|e| e.get("code").and_then(Value::as_str) == Some("NOT_FOUND"))
+    }
+
+    /// The first error, as text, if the messages were refused.
+    pub fn error(&self) -> Option<String> {
+        self.errors.first().map(json_text)
+    }
+
+    /// `data.query`: what a `query` message returns (`None` when the actor has none).
+    pub fn query(&self) -> Option<&'a Value> {
+        self.data.get("query").filter(|q| !q.is_null())
+    }
+}
+
 /// Replays the replies the host has so far. Component code makes its calls in order with
-/// `steps.call(…)?`; the first call without a reply interrupts the run and is handed to the host.
+/// `steps.call(…)?` (or a typed variant); the first call without a reply interrupts the run and
+/// is handed to the host.
 pub struct Steps<'a> {
     replies: &'a [Value],
     next: usize,
@@ -338,7 +392,8 @@ impl<'a> Steps<'a> {
         Steps::new(replies.map_or(&[], Vec::as_slice))
     }
 
-    pub fn call(&mut self, call: Call) -> Result<&'a Value, Interrupt> {
+    /// Any call; its reply as the host gave it.
+    pub fn call(&mut self, call: Call) -> Step<&'a Value> {
         match self.replies.get(self.next) {
             Some(reply) => {
                 self.next += 1;
@@ -355,19 +410,55 @@ impl<'a> Steps<'a> {
     }
 
     /// An HTTP call whose reply is parsed as an `HttpReply`.
-    pub fn http(&mut self, call: Call) -> Result<HttpReply, Interrupt> {
+    pub fn http(&mut self, call: Call) -> Step<HttpReply> {
         let index = self.next;
         let reply = self.call(call)?;
         Ok(crate::error::parse(reply, &format!("replies[{index}]"))?)
     }
+
+    /// `messageActor`, its reply typed.
+    pub fn actor(&mut self, call: Call) -> Step<ActorReply<'a>> {
+        Ok(ActorReply::of(self.call(call)?))
+    }
+
+    /// Commerce's rendering of a cart: `None` when there is no such cart.
+    pub fn render_cart(&mut self, cart_id: &str) -> Step<Option<Rendered<'a>>> {
+        let index = self.next;
+        let reply = self.call(Call::RenderCart {
+            cart_id: cart_id.into(),
+        })?;
+        if reply.is_null() || reply.get("error").is_some() {
+            return Ok(None);
+        }
+        let cart = crate::error::parse(reply, &format!("replies[{index}]"))?;
+        Ok(Some(Rendered { cart, raw: reply }))
+    }
+
+    /// A graph query; the text field `field` of the first node found.
+    pub fn query_first(&mut self, call: Call, field: &str) -> Step<Option<String>> {
+        let nodes = self.call(call)?;
+        Ok(nodes
+            .as_array()
+            .and_then(|nodes| nodes.first())
+            .and_then(|node| node.get(field))
+            .and_then(Value::as_str)
+            .map(str::to_string))
+    }
+}
+
+/// A rendered cart, typed, and as the host sent it (for passing parts of it on unchanged).
+pub struct Rendered<'a> {
+    pub cart: RenderedCart,
+    pub raw: &'a Value,
 }
 
 /// Turns a component's result into the contract's output.
-pub fn finish(result: Result<Output, Interrupt>) -> Output {
+pub fn finish(result: Step) -> Output {
     match result {
         Ok(output) => output,
         Err(Interrupt::Call(call)) => Output::Calls { calls: vec![call] },
         Err(Interrupt::Error(error)) => Output::Error { error },
+        Err(Interrupt::Finish(output)) => *output,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Requests to Kustom's APIs as `http` calls, and what their replies mean
 //! (Kustom API reference §2, §7, §8).
 
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 use crate::host::{Call, HttpReply};
 use crate::payload::{CartPayload, LineType, OrderLine};
 use crate::settings::Settings;
@@ -289,6 +289,25 @@ pub enum Outcome {
     Transient { reason: String, applied_maybe: bool },
     /// Any other refusal: retrying the same request cannot help.
     Permanent(ApiError),
+}
+
+impl Outcome {
+    /// A failed call as the code and text an answer or a log gives it.
+    pub fn failure(&self) -> (Code, String) {
+        match self {
+            Outcome::Success(_) => (Code::Internal, "a success is not a failure".into()),
+            Outcome::NotFound => (
+                Code::KustomOrderNotFound,
+                "Kustom does not know the order (expired or gone)".into(),
+            ),
+            Outcome::ReadOnly => (
+                Code::KustomRefused,
+                "refused: the order is read-only (complete)".into(),
+            ),
+            Outcome::Transient { reason, .. } => (Code::KustomUnavailable, reason.clone()),
+            Outcome::Permanent(error) => (Code::KustomRefused, error.summary()),
+        }
+    }
 }
 
 /// Kustom's error body `{error_code, error_messages, correlation_id}` with the status.

@@ -16,6 +16,7 @@ use crate::cart::{CartState, RenderedCart};
 use crate::currency::minor_unit_exponent;
 use crate::decimal::{round_half_away, Decimal};
 use crate::error::AppError;
+use crate::error::Code;
 use serde::{Deserialize, Serialize};
 
 /// Kustom's limit on `order_lines` (Checkout spec).
@@ -78,7 +79,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
     let currency = cart.currency_code.trim().to_ascii_uppercase();
     let exponent = minor_unit_exponent(&currency).ok_or_else(|| {
         AppError::new(
-            "UNKNOWN_CURRENCY",
+            Code::UnknownCurrency,
             format!(
                 "currencyCode {:?} is not an ISO 4217 currency",
                 cart.currency_code
@@ -90,7 +91,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
     let minor_at = |d: Decimal, path: &dyn Fn() -> String| {
         d.to_minor_units(exponent).ok_or_else(|| {
             AppError::new(
-                "AMOUNT_TOO_LARGE",
+                Code::AmountTooLarge,
                 format!("{}: {d} is beyond what a Kustom order can carry", path()),
             )
         })
@@ -133,7 +134,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             .and_then(|net| net.checked_sub(item.total));
         if !drift.is_some_and(|d| d.is_below_one_minor_unit(exponent)) {
             return Err(AppError::new(
-                "ITEM_TOTAL_MISMATCH",
+                Code::ItemTotalMismatch,
                 format!(
                     "{}: quantity {} × unitPrice {} − discount {} ≠ total {}",
                     at("total"),
@@ -249,7 +250,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
         let tolerance = builder.rounding_tolerance();
         if difference.abs() > tolerance {
             return Err(AppError::new(
-                "TOTALS_MISMATCH",
+                Code::TotalsMismatch,
                 format!(
                     "the cart total {} ({} minor units after gift cards) differs from its lines \
                      ({} minor units) by {}, more than the rounding tolerance of {}; \
@@ -282,7 +283,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
     let order_amount = builder.amount_sum();
     if order_amount < 0 {
         return Err(AppError::new(
-            "NEGATIVE_ORDER_AMOUNT",
+            Code::NegativeOrderAmount,
             format!("gift cards exceed the cart total: order amount would be {order_amount}"),
         ));
     }
@@ -294,7 +295,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
         let tax_tolerance = builder.tax_tolerance;
         if (cart_tax - order_tax_amount).abs() > tax_tolerance {
             return Err(AppError::new(
-                "TAX_MISMATCH",
+                Code::TaxMismatch,
                 format!(
                     "the cart's tax total {} ({cart_tax} minor units) differs from the lines' \
                      tax ({order_tax_amount}) by more than the rounding tolerance of {tax_tolerance}",
@@ -339,7 +340,7 @@ impl Lines {
     fn push(&mut self, line: OrderLine) -> Result<(), AppError> {
         if self.lines.len() >= MAX_ORDER_LINES {
             return Err(AppError::new(
-                "CART_TOO_LARGE",
+                Code::CartTooLarge,
                 format!("Kustom accepts at most {MAX_ORDER_LINES} order lines"),
             ));
         }
@@ -349,7 +350,7 @@ impl Lines {
         ] {
             if value.abs() > MAX_LINE_AMOUNT {
                 return Err(AppError::new(
-                    "AMOUNT_TOO_LARGE",
+                    Code::AmountTooLarge,
                     format!(
                         "line {:?}: {name} {value} exceeds Kustom's limit of {MAX_LINE_AMOUNT} minor units",
                         line.reference

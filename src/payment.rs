@@ -5,9 +5,9 @@
 
 use crate::decimal::Decimal;
 use crate::error::{parse, AppError};
-use crate::host::{json_text, Call};
+use crate::host::{ActorReply, Call};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 pub fn read_payment(payment_id: &str) -> Call {
     Call::MessageActor {
@@ -34,23 +34,18 @@ pub struct CaptureRecord {
 }
 
 /// `Ok(None)` when the payment does not exist.
-pub fn parse_payment(reply: &Value) -> Result<Option<PaymentRecord>, AppError> {
-    let errors = reply["errors"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if errors.iter().any(|e| e["code"] == "NOT_FOUND") {
+pub fn parse_payment(reply: ActorReply) -> Result<Option<PaymentRecord>, AppError> {
+    if reply.not_found() {
         return Ok(None);
     }
-    if let Some(error) = errors.first() {
-        return Err(AppError::new(
-            "HOST_ERROR",
-            format!("reading the payment failed: {}", json_text(error)),
-        ));
+    if let Some(error) = reply.error() {
+        return Err(AppError::host(format!(
+            "reading the payment failed: {error}"
+        )));
     }
-    match &reply["data"]["query"] {
-        Value::Null => Ok(None),
-        query => parse(query, "replies: data.query").map(Some),
+    match reply.query() {
+        None => Ok(None),
+        Some(query) => parse(query, "replies: data.query").map(Some),
     }
 }
 

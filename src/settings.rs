@@ -3,6 +3,7 @@
 //! declares them.
 
 use crate::error::AppError;
+use crate::error::Code;
 use serde::Deserialize;
 
 pub const PLAYGROUND_API: &str = "https://api.playground.kustom.co";
@@ -54,7 +55,7 @@ impl Settings {
             None | Some("") | Some("playground") => Ok(PLAYGROUND_API.into()),
             Some("production") => Ok(PRODUCTION_API.into()),
             Some(other) => Err(AppError::new(
-                "BAD_SETTINGS",
+                Code::BadSettings,
                 format!("environment must be \"playground\" or \"production\", not {other:?}"),
             )),
         }
@@ -84,11 +85,11 @@ impl Settings {
             (Some(key), Some(user), None) => Ok(basic(&user, &key)),
             (None, Some(user), Some(password)) => Ok(basic(&user, &password)),
             (Some(_), _, Some(_)) => Err(AppError::new(
-                "BAD_SETTINGS",
+                Code::BadSettings,
                 "set either apiKey or password, not both",
             )),
             _ => Err(AppError::new(
-                "BAD_SETTINGS",
+                Code::BadSettings,
                 "Kustom credentials are missing: set apiKey (optionally with username), or username and password",
             )),
         }

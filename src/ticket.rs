@@ -6,7 +6,7 @@
 
 use crate::error::AppError;
 use crate::fields;
-use crate::host::{json_text, Call};
+use crate::host::{ActorReply, Call};
 use serde_json::{json, Value};
 
 /// The app's view of a cart ticket.
@@ -36,27 +36,15 @@ pub fn read_cart(cart_id: &str) -> Call {
 }
 
 /// `Ok(None)` when the ticket does not exist.
-pub fn parse_cart(reply: &Value) -> Result<Option<CartRecord>, AppError> {
-    let errors = reply
-        .get("errors")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    if errors
-        .iter()
-        .any(|e| e.get("code").and_then(Value::as_str) == Some("NOT_FOUND"))
-    {
+pub fn parse_cart(reply: ActorReply) -> Result<Option<CartRecord>, AppError> {
+    if reply.not_found() {
         return Ok(None);
     }
-    if let Some(error) = errors.first() {
-        return Err(AppError::new(
-            "HOST_ERROR",
-            format!("reading the cart failed: {}", json_text(error)),
-        ));
+    if let Some(error) = reply.error() {
+        return Err(AppError::host(format!("reading the cart failed: {error}")));
     }
-    let query = match &reply["data"]["query"] {
-        Value::Null => return Ok(None),
-        query => query,
+    let Some(query) = reply.query() else {
+        return Ok(None);
     };
     let state = query.get("state").and_then(Value::as_str).ok_or_else(|| {
         AppError::bad_input(

@@ -5,25 +5,15 @@
 //! `BLESS=1 cargo test --test fixtures` rewrites `expected` from the current output; review the
 //! diff before committing it.
 
-use kustom::components::{
-    capture, capture_order, cart_kustom_sync, checkout, confirm, sync_kustom_order, validate,
-    webhook,
-};
+use kustom::components;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn run_component(component: &str, input: &Value) -> Value {
-    match component {
-        "rules/cart-kustom-sync" => cart_kustom_sync::run(input).to_json(),
-        "jobs/sync-kustom-order" => sync_kustom_order::run(input).to_json(),
-        "ingresses/validate" => validate::run(input).to_json(),
-        "ingresses/checkout" => checkout::run(input).to_json(),
-        "ingresses/confirm" => confirm::run(input).to_json(),
-        "ingresses/webhook" => webhook::run(input).to_json(),
-        "rules/capture" => capture::run(input).to_json(),
-        "jobs/capture-order" => capture_order::run(input).to_json(),
-        other => panic!("no component {other:?} (fixture folder name must be a component id)"),
-    }
+    let Some(component) = components::by_id(component) else {
+        panic!("no component {component:?} (fixture folder name must be a component id)")
+    };
+    (component.run)(input).to_json()
 }
 
 fn fixture_files() -> Vec<(String, PathBuf)> {

@@ -41,6 +41,18 @@ fn every_component_is_declared_built_and_tested() {
             .unwrap_or(0);
         assert!(fixtures >= 5, "{id} has {fixtures} fixtures");
     }
+    let registered: Vec<&str> = kustom::components::ALL.iter().map(|c| c.id).collect();
+    for id in &declared {
+        assert!(
+            registered.contains(&id.as_str()),
+            "{id} is not in kustom::components::ALL"
+        );
+    }
+    assert_eq!(
+        registered.len(),
+        declared.len(),
+        "components::ALL vs manifest.toml"
+    );
     for kind in ["rules", "jobs", "ingresses"] {
         for entry in std::fs::read_dir(root.join(kind)).unwrap().flatten() {
             let id = format!("{kind}/{}", entry.file_name().to_string_lossy());

@@ -11,7 +11,7 @@
 //! the component refuses them as bad input. A value `JSON.stringify` cannot print (a `BigInt`, a
 //! cycle) is refused with `BAD_INPUT` too; nothing traps.
 
-use kustom::error::AppError;
+use kustom::error::{AppError, Code};
 use kustom::host::Output;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -83,7 +83,7 @@ fn describe(error: &JsValue) -> String {
 /// `{"error": {"code": "BAD_INPUT", "message": …}}`.
 fn bad_input(message: String) -> Output {
     Output::Error {
-        error: AppError::new("BAD_INPUT", message),
+        error: AppError::new(Code::BadInput, message),
     }
 }
 

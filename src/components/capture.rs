@@ -8,11 +8,11 @@ use crate::error::{parse, AppError};
 use crate::host::{finish, Effect, Envelope, Interrupt, Output};
 use crate::instant::Instant;
 use crate::kustom::checked_order_id;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub const PROVIDER_KEY: &str = "kustom";
-pub const JOB_DEFINITION: &str = "captureOrder";
+pub use crate::jobs::{CaptureJobParameters, CAPTURE_JOB as JOB_DEFINITION};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,28 +31,6 @@ struct PaymentCapture {
     payment_capture_id: String,
     state: String,
     remaining_amount: Decimal,
-}
-
-/// The `captureOrder` job's parameters.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CaptureJobParameters {
-    pub payment_id: String,
-    pub payment_capture_id: String,
-    pub kustom_order_id: String,
-    /// The amount to capture, exactly as the platform gave it (the charge repeats it).
-    pub amount: Value,
-    pub currency_code: String,
-    /// Retries so far after transient failures.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub attempt: u32,
-    /// Times the order was found in Kustom's fraud review (`fraud_status: PENDING`).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub review_checks: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 pub fn run(input: &Value) -> Output {

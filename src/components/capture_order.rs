@@ -20,16 +20,18 @@
 use super::capture::{CaptureJobParameters, JOB_DEFINITION};
 use crate::currency::minor_unit_exponent;
 use crate::decimal::Decimal;
+use crate::error::Code;
 use crate::error::{parse, AppError};
-use crate::host::{finish, Effect, Envelope, HttpReply, Interrupt, Output, Steps, TicketCommand};
+use crate::host::{finish, Effect, Envelope, HttpReply, Output, Step, Steps, TicketCommand};
 use crate::instant::Instant;
 use crate::kustom::{self, ApiError, OmOrder, Outcome};
 use crate::payment;
+use crate::retry::{schedule_job, Decision, Schedule};
 use crate::settings::Settings;
 use serde_json::{json, Value};
 
 /// Kustom's retry policy for OM calls: after 5 s, 5 min and 5 h, then escalate to a human.
-pub const RETRY_DELAYS_SECONDS: [i64; 3] = [5, 300, 18_000];
+pub const RETRIES: Schedule = Schedule(&[5, 300, 18_000]);
 /// Re-check an order in fraud review every hour, for a day (Kustom: at most 24 h).
 pub const REVIEW_DELAY_SECONDS: i64 = 3600;
 pub const MAX_REVIEW_CHECKS: u32 = 24;
@@ -49,7 +51,7 @@ pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
 
-fn step(input: &Value) -> Result<Output, Interrupt> {
+fn step(input: &Value) -> Step {
     let envelope: Envelope = parse(input, "input")?;
     let job = job(input, &envelope)?;
     let mut steps = Steps::of_input(input);
@@ -64,33 +66,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             )],
         ));
     }
-
-    let reply = steps.http(kustom::read_om_order(&job.settings, &p.kustom_order_id)?)?;
-    let order: OmOrder = match kustom::classify(&reply) {
-        Outcome::Success(body) => match parse(&body, "Kustom order") {
-            Ok(order) => order,
-            Err(error) => {
-                return Ok(stop(
-                    &job,
-                    "KUSTOM_REPLY_UNREADABLE",
-                    &error.message,
-                    vec![],
-                ))
-            }
-        },
-        Outcome::NotFound | Outcome::ReadOnly => {
-            return Ok(stop(
-                &job,
-                "ORDER_NOT_FOUND",
-                "Kustom does not know the order",
-                vec![],
-            ))
-        }
-        Outcome::Transient { reason, .. } => return Ok(retry(&job, &reason, vec![])),
-        Outcome::Permanent(error) => {
-            return Ok(stop(&job, "ORDER_READ_REFUSED", &error.summary(), vec![]))
-        }
-    };
+    let order = read_order(&mut steps, &job)?;
     let mut log = vec![format!(
         "Kustom order {}: {} {}, {} {} authorized remaining",
         p.kustom_order_id,
@@ -99,17 +75,6 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         order.remaining_authorized_amount,
         order.purchase_currency
     )];
-
-    if !order
-        .purchase_currency
-        .eq_ignore_ascii_case(&p.currency_code)
-    {
-        let why = format!(
-            "the order is in {}, the capture in {}",
-            order.purchase_currency, p.currency_code
-        );
-        return Ok(stop(&job, "CURRENCY_MISMATCH", &why, log));
-    }
     // An earlier run may have captured and died before recording the charge.
     if let Some(existing) = order.captures.iter().find(|c| {
         c.reference.as_deref() == Some(p.payment_capture_id.as_str())
@@ -121,26 +86,66 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         ));
         return charge(&mut steps, &job, &existing.capture_id.clone(), log);
     }
+    if let Err(not_now) = capturable(&job, &order, &mut log) {
+        return Ok(not_now);
+    }
+    let extended = expires_soon(&order, &job.now);
+    if extended {
+        extend(&mut steps, &job, &mut log)?;
+    }
+    let capture_id = capture(&mut steps, &job, extended, &mut log)?;
+    charge(&mut steps, &job, &capture_id, log)
+}
+
+/// The order as Order Management has it; a failed read ends the run (retry or stop).
+fn read_order(steps: &mut Steps, job: &Job) -> Step<OmOrder> {
+    let p = &job.parameters;
+    let reply = steps.http(kustom::read_om_order(&job.settings, &p.kustom_order_id)?)?;
+    let ended = match kustom::classify(&reply) {
+        Outcome::Success(body) => match parse(&body, "Kustom order") {
+            Ok(order) => return Ok(order),
+            Err(error) => stop(job, Code::KustomReplyUnreadable, &error.message, vec![]),
+        },
+        Outcome::Transient { reason, .. } => retry(job, &reason, vec![]),
+        failed => {
+            let (code, why) = failed.failure();
+            stop(job, code, &why, vec![])
+        }
+    };
+    Err(ended.into())
+}
+
+/// Whether this capture can go to Kustom now; otherwise the run's outcome (stop, or wait for
+/// the fraud review).
+fn capturable(job: &Job, order: &OmOrder, log: &mut Vec<String>) -> Result<(), Output> {
+    let p = &job.parameters;
+    if !order
+        .purchase_currency
+        .eq_ignore_ascii_case(&p.currency_code)
+    {
+        let why = format!(
+            "the order is in {}, the capture in {}",
+            order.purchase_currency, p.currency_code
+        );
+        return Err(stop(job, Code::CurrencyMismatch, &why, std::mem::take(log)));
+    }
     let status = order.status.to_ascii_uppercase();
     if matches!(status.as_str(), "CANCELLED" | "EXPIRED" | "CLOSED") {
         let why = format!("the order is {status}: its authorization can no longer be captured");
-        return Ok(stop(&job, "AUTHORIZATION_GONE", &why, log));
+        return Err(stop(
+            job,
+            Code::AuthorizationGone,
+            &why,
+            std::mem::take(log),
+        ));
     }
-    match order
-        .fraud_status
-        .as_deref()
-        .map(str::to_ascii_uppercase)
-        .as_deref()
-    {
+    let fraud_status = order.fraud_status.as_deref().map(str::to_ascii_uppercase);
+    match fraud_status.as_deref() {
         Some("REJECTED") => {
-            return Ok(stop(
-                &job,
-                "FRAUD_REJECTED",
-                "Kustom's fraud review rejected the order",
-                log,
-            ))
+            let why = "Kustom's fraud review rejected the order";
+            return Err(stop(job, Code::FraudRejected, why, std::mem::take(log)));
         }
-        Some("PENDING") => return Ok(await_review(&job, log)),
+        Some("PENDING") => return Err(await_review(job, std::mem::take(log))),
         _ => {}
     }
     if job.amount_minor > order.remaining_authorized_amount {
@@ -148,14 +153,25 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             "{} minor units asked, {} authorized remaining",
             job.amount_minor, order.remaining_authorized_amount
         );
-        return Ok(stop(&job, "ABOVE_REMAINING_AUTHORIZATION", &why, log));
+        return Err(stop(
+            job,
+            Code::AboveRemainingAuthorization,
+            &why,
+            std::mem::take(log),
+        ));
     }
+    Ok(())
+}
 
-    let mut extended = false;
-    if expires_soon(&order, &job.now) {
-        extend(&mut steps, &job, &mut log)?;
-        extended = true;
-    }
+/// `POST …/captures`; the Kustom capture id. `CAPTURE_NOT_ALLOWED` extends the authorization
+/// once (unless that was done already) and tries again; any other failure ends the run.
+fn capture(
+    steps: &mut Steps,
+    job: &Job,
+    mut extended: bool,
+    log: &mut Vec<String>,
+) -> Step<String> {
+    let p = &job.parameters;
     loop {
         let body = json!({"captured_amount": job.amount_minor, "reference": p.payment_capture_id});
         let key = kustom::idempotency_key(&[
@@ -170,18 +186,22 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             body,
             &key,
         )?)?;
-        match kustom::classify(&reply) {
-            Outcome::Success(body) => {
-                let Some(capture_id) = capture_id(&reply, &body) else {
-                    // Captured, but the answer lacks the id: the next run finds it by reference.
-                    return Ok(retry(&job, "the capture answer had no Capture-Id", log));
-                };
-                log.push(format!(
-                    "captured {} at Kustom: capture {capture_id}",
-                    job.amount_minor
-                ));
-                return charge(&mut steps, &job, &capture_id, log);
-            }
+        let ended = match kustom::classify(&reply) {
+            Outcome::Success(body) => match capture_id(&reply, &body) {
+                Some(capture_id) => {
+                    log.push(format!(
+                        "captured {} at Kustom: capture {capture_id}",
+                        job.amount_minor
+                    ));
+                    return Ok(capture_id);
+                }
+                // Captured, but the answer lacks the id: the next run finds it by reference.
+                None => retry(
+                    job,
+                    "the capture answer had no Capture-Id",
+                    std::mem::take(log),
+                ),
+            },
             Outcome::Permanent(error)
                 if error.code.as_deref() == Some("CAPTURE_NOT_ALLOWED") && !extended =>
             {
@@ -190,20 +210,18 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
                     "capture refused ({}); extending the authorization and retrying",
                     error.summary()
                 ));
-                extend(&mut steps, &job, &mut log)?;
+                extend(steps, job, log)?;
                 extended = true;
+                continue;
             }
-            Outcome::Permanent(error) => return Ok(refused(&job, &error, log)),
-            Outcome::NotFound | Outcome::ReadOnly => {
-                return Ok(stop(
-                    &job,
-                    "ORDER_NOT_FOUND",
-                    "Kustom does not know the order",
-                    log,
-                ))
+            Outcome::Permanent(error) => refused(job, &error, std::mem::take(log)),
+            Outcome::Transient { reason, .. } => retry(job, &reason, std::mem::take(log)),
+            failed => {
+                let (code, why) = failed.failure();
+                stop(job, code, &why, std::mem::take(log))
             }
-            Outcome::Transient { reason, .. } => return Ok(retry(&job, &reason, log)),
-        }
+        };
+        return Err(ended.into());
     }
 }
 
@@ -237,9 +255,9 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
     })
 }
 
-fn capture_still_pending(steps: &mut Steps, job: &Job) -> Result<bool, Interrupt> {
+fn capture_still_pending(steps: &mut Steps, job: &Job) -> Step<bool> {
     let p = &job.parameters;
-    let reply = steps.call(payment::read_payment(&p.payment_id))?;
+    let reply = steps.actor(payment::read_payment(&p.payment_id))?;
     let Some(payment) = payment::parse_payment(reply)? else {
         return Ok(false);
     };
@@ -249,12 +267,7 @@ fn capture_still_pending(steps: &mut Steps, job: &Job) -> Result<bool, Interrupt
 }
 
 /// Records the capture on the payment — unless the platform already completed it meanwhile.
-fn charge(
-    steps: &mut Steps,
-    job: &Job,
-    capture_id: &str,
-    mut log: Vec<String>,
-) -> Result<Output, Interrupt> {
+fn charge(steps: &mut Steps, job: &Job, capture_id: &str, mut log: Vec<String>) -> Step {
     let p = &job.parameters;
     if !capture_still_pending(steps, job)? {
         log.push(format!(
@@ -285,7 +298,7 @@ fn charge(
     Ok(Output::done(vec![charge, note], log))
 }
 
-fn extend(steps: &mut Steps, job: &Job, log: &mut Vec<String>) -> Result<(), Interrupt> {
+fn extend(steps: &mut Steps, job: &Job, log: &mut Vec<String>) -> Step<()> {
     let p = &job.parameters;
     // One extension per capture attempt: the key covers (order, capture id, amount).
     let key = kustom::idempotency_key(&[
@@ -346,7 +359,7 @@ fn activity(job: &Job, template: &str, dynamic: Value) -> Effect {
 }
 
 /// A definite outcome that retrying cannot change: logged on the payment, job ends.
-fn stop(job: &Job, code: &str, why: &str, mut log: Vec<String>) -> Output {
+fn stop(job: &Job, code: Code, why: &str, mut log: Vec<String>) -> Output {
     let p = &job.parameters;
     log.push(format!(
         "capture {} not captured: {code}: {why}",
@@ -362,30 +375,32 @@ fn stop(job: &Job, code: &str, why: &str, mut log: Vec<String>) -> Output {
 
 fn refused(job: &Job, error: &ApiError, log: Vec<String>) -> Output {
     let code = match error.code.as_deref() {
-        Some("CAPTURE_NOT_ALLOWED") => "CAPTURE_NOT_ALLOWED",
-        _ => "CAPTURE_REFUSED",
+        Some("CAPTURE_NOT_ALLOWED") => Code::CaptureNotAllowed,
+        _ => Code::KustomRefused,
     };
     stop(job, code, &error.summary(), log)
 }
 
 fn retry(job: &Job, reason: &str, mut log: Vec<String>) -> Output {
     let p = &job.parameters;
-    let Some(delay) = RETRY_DELAYS_SECONDS.get(p.attempt as usize) else {
-        let why = format!("still failing after {} retries: {reason}", p.attempt);
-        return stop(job, "KUSTOM_UNAVAILABLE", &why, log);
-    };
-    log.push(format!(
-        "transient failure ({reason}); retry {} in {delay} s",
-        p.attempt + 1
-    ));
-    let parameters = CaptureJobParameters {
-        attempt: p.attempt + 1,
-        ..p.clone()
-    };
-    Output::done(
-        vec![schedule(&parameters, job.now.plus_seconds(*delay))],
-        log,
-    )
+    match RETRIES.after_failure(p.attempt, &job.now, reason) {
+        Decision::Retry {
+            attempt,
+            at,
+            log: line,
+        } => {
+            log.push(line);
+            let parameters = CaptureJobParameters {
+                attempt,
+                ..p.clone()
+            };
+            Output::done(vec![schedule_job(JOB_DEFINITION, &parameters, &at)], log)
+        }
+        Decision::GiveUp { .. } => {
+            let why = format!("still failing after {} retries: {reason}", p.attempt);
+            stop(job, Code::KustomUnavailable, &why, log)
+        }
+    }
 }
 
 fn await_review(job: &Job, mut log: Vec<String>) -> Output {
@@ -393,7 +408,7 @@ fn await_review(job: &Job, mut log: Vec<String>) -> Output {
     if p.review_checks >= MAX_REVIEW_CHECKS {
         return stop(
             job,
-            "FRAUD_REVIEW_PENDING",
+            Code::FraudReviewPending,
             "Kustom's fraud review did not finish within a day",
             log,
         );
@@ -406,18 +421,11 @@ fn await_review(job: &Job, mut log: Vec<String>) -> Output {
         ..p.clone()
     };
     Output::done(
-        vec![schedule(
+        vec![schedule_job(
+            JOB_DEFINITION,
             &parameters,
-            job.now.plus_seconds(REVIEW_DELAY_SECONDS),
+            &job.now.plus_seconds(REVIEW_DELAY_SECONDS),
         )],
         log,
     )
-}
-
-fn schedule(parameters: &CaptureJobParameters, at: Instant) -> Effect {
-    Effect::ScheduleJob {
-        definition: JOB_DEFINITION.into(),
-        parameters: json!(parameters).into(),
-        at: at.to_iso(),
-    }
 }

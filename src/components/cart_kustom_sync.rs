@@ -9,42 +9,19 @@
 use crate::cart::RenderedCart;
 use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
-use crate::hash::payload_hash;
+use crate::hash::{payload_hash, short};
 use crate::host::{
     finish, DynamicFields, Effect, Envelope, Interrupt, Json, Output, TicketCommand,
 };
 use crate::instant::Instant;
 use crate::kustom::checked_order_id;
-use crate::payload::{self, CartPayload};
-use serde::Serialize;
+use crate::payload;
 use serde_json::{json, Map, Value};
 
-pub const JOB_DEFINITION: &str = "syncKustomOrder";
+pub use crate::jobs::{SyncJobParameters, SYNC_JOB as JOB_DEFINITION};
 /// Written as the pending hash when the cart cannot be sent to Kustom: never equal to a synced
 /// hash, so the storefront keeps the iframe suspended and nobody pays for a stale order.
 pub const UNSYNCABLE_PREFIX: &str = "unsyncable:";
-
-/// The `syncKustomOrder` job's parameters. Fields in sorted order of their JSON names, so that
-/// the struct prints as its `Value` tree would (`host::Json`).
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SyncJobParameters {
-    /// How many times this sync was already retried after a transient failure.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub attempt: u32,
-    pub cart_id: String,
-    pub hash: String,
-    pub kustom_order_id: String,
-    pub payload: CartPayload,
-    /// Set when an earlier attempt may have reached Kustom unseen (timeout, 5xx): push the
-    /// cart's current pending payload even if it is not this job's own (see the job).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub reassert: bool,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
 
 pub fn run(input: &Value) -> Output {
     finish(step(input))
@@ -160,10 +137,6 @@ fn refuse(cart: &RenderedCart, order_id: &str, pending: Option<&str>, refusal: A
         ],
         vec![message],
     )
-}
-
-pub fn short(hash: &str) -> &str {
-    hash.get(..12).unwrap_or(hash)
 }
 
 #[cfg(test)]

@@ -14,14 +14,12 @@
 //! the validation callback approves only the cart's current order, so the other can never be
 //! paid (it expires after 48 h).
 
+use super::ingress::{answer, error_answer, route_cart};
 use crate::cart::RenderedCart;
-use crate::error::{parse, AppError};
+use crate::error::{parse, AppError, Code};
 use crate::fields::{self, dynamic_key};
 use crate::hash::payload_hash;
-use crate::host::{
-    finish, Call, DynamicFields, Effect, Envelope, Interrupt, Output, Response, Steps,
-    TicketCommand,
-};
+use crate::host::{finish, DynamicFields, Effect, Envelope, Output, Step, Steps, TicketCommand};
 use crate::kustom::{self, CheckoutOrder, Outcome};
 use crate::payload::{self, CartPayload};
 use crate::settings::Settings;
@@ -40,94 +38,26 @@ pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
 
-/// The cart named by the route, rendered; `Ok(Err(answer))` is the 404 to send when there is
-/// none. Shared by the storefront's ingresses (checkout, confirm).
-pub fn render_route_cart(
-    steps: &mut Steps,
-    cart_id: &str,
-) -> Result<Result<RenderedCart, Output>, Interrupt> {
-    let reply = steps.call(Call::RenderCart {
-        cart_id: cart_id.into(),
-    })?;
-    if reply.get("error").is_some() || reply.is_null() {
-        return Ok(Err(error_answer(
-            404,
-            "CART_NOT_FOUND",
-            format!("no cart {cart_id}"),
-            vec![],
-        )));
-    }
-    Ok(Ok(parse(reply, "replies[0]")?))
-}
-
-/// An ingress answer: `{statusCode, content}` and the log line that explains it.
-pub fn answer(status_code: u16, content: Value, effects: Vec<Effect>, log: Vec<String>) -> Output {
-    Output::Done {
-        effects,
-        response: Some(Response {
-            status_code,
-            content,
-        }),
-        log,
-    }
-}
-
-/// An error answer `{error: {code, message}}`, as the storefront expects.
-pub fn error_answer(
-    status_code: u16,
-    code: &str,
-    message: impl Into<String>,
-    log: Vec<String>,
-) -> Output {
-    let message = message.into();
-    let mut log = log;
-    log.push(format!("{status_code} {code}: {message}"));
-    answer(
-        status_code,
-        json!({"error": {"code": code, "message": message}}),
-        vec![],
-        log,
-    )
-}
-
-fn step(input: &Value) -> Result<Output, Interrupt> {
+fn step(input: &Value) -> Step {
     parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
-    let Some(cart_id) = input["route"]["cartId"].as_str() else {
-        return Ok(error_answer(
-            400,
-            "BAD_REQUEST",
-            "the route has no cartId",
-            vec![],
-        ));
-    };
-    let request = match read_request(input.get("body").unwrap_or(&Value::Null)) {
-        Ok(request) => request,
-        Err(message) => return Ok(error_answer(400, "BAD_REQUEST", message, vec![])),
-    };
+    let request = read_request(input.get("body").unwrap_or(&Value::Null))
+        .map_err(|message| error_answer(400, Code::BadRequest, message))?;
     let push_and_validation = merchant_callback_urls(&settings)?;
     let mut steps = Steps::of_input(input);
 
-    let cart = match render_route_cart(&mut steps, cart_id)? {
-        Ok(cart) => cart,
-        Err(not_found) => return Ok(not_found),
-    };
+    let cart = route_cart(&mut steps, input)?;
+    let cart_id = &cart.cart_id;
     if !payload::is_open(&cart) {
         let message = format!("cart {cart_id} is {}", cart.cart_state.as_str());
-        return Ok(error_answer(409, "CART_NOT_OPEN", message, vec![]));
+        return Ok(error_answer(409, Code::CartNotOpen, message));
     }
     if cart.items.is_empty() {
-        return Ok(error_answer(
-            400,
-            "CART_EMPTY",
-            format!("cart {cart_id} has no items"),
-            vec![],
-        ));
+        let message = format!("cart {cart_id} has no items");
+        return Ok(error_answer(400, Code::CartEmpty, message));
     }
-    let payload = match payload::build(&cart) {
-        Ok(payload) => payload,
-        Err(refusal) => return Ok(error_answer(422, &refusal.code, refusal.message, vec![])),
-    };
+    let payload = payload::build(&cart)
+        .map_err(|refusal| error_answer(422, refusal.code, refusal.message))?;
     let hash = payload_hash(&payload);
 
     if let Some(order_id) = cart.field(fields::ORDER_ID) {
@@ -137,21 +67,11 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
                 return existing_order(&mut steps, &settings, order_id, body, &payload, &hash)
             }
             Outcome::NotFound => {} // expired or gone: create a new one below
-            Outcome::Transient { reason, .. } => {
-                return Ok(error_answer(
-                    502,
-                    "KUSTOM_UNAVAILABLE",
-                    format!("reading Kustom order {order_id}: {reason}"),
-                    vec![],
+            failed => {
+                return Ok(kustom_failed(
+                    &failed,
+                    &format!("reading Kustom order {order_id}"),
                 ))
-            }
-            Outcome::Permanent(error) => {
-                let message = format!("reading Kustom order {order_id}: {}", error.summary());
-                return Ok(error_answer(502, "KUSTOM_REFUSED", message, vec![]));
-            }
-            Outcome::ReadOnly => {
-                let message = format!("reading Kustom order {order_id}: refused as read-only");
-                return Ok(error_answer(502, "KUSTOM_REFUSED", message, vec![]));
             }
         }
     }
@@ -164,6 +84,12 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         payload,
         &hash,
     )
+}
+
+/// A 502 for a Kustom call that did not succeed: the storefront shows an error and may retry.
+fn kustom_failed(outcome: &Outcome, doing: &str) -> Output {
+    let (code, why) = outcome.failure();
+    error_answer(502, code, format!("{doing}: {why}"))
 }
 
 fn read_request(body: &Value) -> Result<CheckoutRequest, String> {
@@ -210,7 +136,7 @@ fn merchant_callback_urls(settings: &Settings) -> Result<(String, String), AppEr
         .trim_end_matches('/');
     if !is_https_url(base) && !is_loopback_http(base) {
         return Err(AppError::new(
-            "BAD_SETTINGS",
+            Code::BadSettings,
             format!("publicBaseUrl must be the shop's https base URL (Kustom calls back over https; plain http only on the loopback), got {base:?}"),
         ));
     }
@@ -227,18 +153,9 @@ fn existing_order(
     body: Value,
     payload: &CartPayload,
     hash: &str,
-) -> Result<Output, Interrupt> {
-    let order: CheckoutOrder = match parse(&body, "Kustom order") {
-        Ok(order) => order,
-        Err(error) => {
-            return Ok(error_answer(
-                502,
-                "KUSTOM_REPLY_UNREADABLE",
-                error.message,
-                vec![],
-            ))
-        }
-    };
+) -> Step {
+    let order: CheckoutOrder = parse(&body, "Kustom order")
+        .map_err(|error| error_answer(502, Code::KustomReplyUnreadable, error.message))?;
     let status = order
         .status
         .clone()
@@ -288,18 +205,10 @@ fn existing_order(
                 vec![format!("Kustom order {order_id} completed meanwhile")],
             ))
         }
-        Outcome::NotFound => Ok(error_answer(
-            502,
-            "KUSTOM_ORDER_GONE",
-            format!("Kustom order {order_id} disappeared; try again"),
-            vec![],
+        failed => Ok(kustom_failed(
+            &failed,
+            &format!("updating Kustom order {order_id}"),
         )),
-        Outcome::Transient { reason, .. } => {
-            Ok(error_answer(502, "KUSTOM_UNAVAILABLE", reason, vec![]))
-        }
-        Outcome::Permanent(error) => {
-            Ok(error_answer(502, "KUSTOM_REFUSED", error.summary(), vec![]))
-        }
     }
 }
 
@@ -311,11 +220,9 @@ fn create_order(
     (push_url, validation_url): (String, String),
     payload: CartPayload,
     hash: &str,
-) -> Result<Output, Interrupt> {
-    let (country, locale) = match market(cart) {
-        Ok(market) => market,
-        Err(message) => return Ok(error_answer(422, "MARKET_UNKNOWN", message, vec![])),
-    };
+) -> Step {
+    let (country, locale) =
+        market(cart).map_err(|message| error_answer(422, Code::MarketUnknown, message))?;
     let mut body = json!(payload);
     body["purchase_country"] = json!(country);
     body["locale"] = json!(locale);
@@ -332,43 +239,17 @@ fn create_order(
 
     let reply = steps.http(kustom::create_checkout_order(settings, body)?)?;
     let order: CheckoutOrder = match kustom::classify(&reply) {
-        Outcome::Success(body) => match parse(&body, "Kustom order") {
-            Ok(order) => order,
-            Err(error) => {
-                return Ok(error_answer(
-                    502,
-                    "KUSTOM_REPLY_UNREADABLE",
-                    error.message,
-                    vec![],
-                ))
-            }
-        },
-        Outcome::Transient { reason, .. } => {
-            return Ok(error_answer(502, "KUSTOM_UNAVAILABLE", reason, vec![]))
-        }
-        Outcome::Permanent(error) => {
-            return Ok(error_answer(502, "KUSTOM_REFUSED", error.summary(), vec![]))
-        }
-        Outcome::NotFound | Outcome::ReadOnly => {
-            return Ok(error_answer(
-                502,
-                "KUSTOM_REFUSED",
-                "Kustom refused to create the order",
-                vec![],
-            ))
-        }
+        Outcome::Success(body) => parse(&body, "Kustom order")
+            .map_err(|error| error_answer(502, Code::KustomReplyUnreadable, error.message))?,
+        failed => return Ok(kustom_failed(&failed, "creating the Kustom order")),
     };
     let Some(order_id) = order
         .order_id
         .clone()
         .filter(|id| kustom::checked_order_id(id).is_ok())
     else {
-        return Ok(error_answer(
-            502,
-            "KUSTOM_REPLY_UNREADABLE",
-            "the created order has no usable order_id",
-            vec![],
-        ));
+        let message = "the created order has no usable order_id";
+        return Ok(error_answer(502, Code::KustomReplyUnreadable, message));
     };
     // Store the order and mark its payload as both pending and synced, so the next unchanged
     // mutation does not sync.

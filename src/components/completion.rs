@@ -22,16 +22,17 @@
 //! payment without a completed cart is found in step 3 and linked; a completed cart without an
 //! acknowledgement is acknowledged in step 1.
 
-use crate::cart::RenderedCart;
+use crate::cart::{CartState, RenderedCart};
 use crate::currency::minor_unit_exponent;
 use crate::decimal::Decimal;
+use crate::error::Code;
 use crate::error::{parse, AppError};
 use crate::fields::dynamic_key;
-use crate::host::{json_text, Call, DynamicFields, Effect, Interrupt, Steps, TicketCommand};
+use crate::host::{Call, DynamicFields, Effect, Step, Steps, TicketCommand};
 use crate::kustom::{self, CheckoutOrder, OmOrder, Outcome};
 use crate::payload;
 use crate::settings::Settings;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
 pub const PAYMENT_NUMBER_PREFIX: &str = "KU";
 /// Set on the cart when a paid order does not match it; the merchant resolves it by hand.
@@ -72,7 +73,7 @@ pub fn complete(
     settings: &Settings,
     cart: &RenderedCart,
     order_id: &str,
-) -> Result<Completion, Interrupt> {
+) -> Step<Completion> {
     let mut log = Vec::new();
     if !payload::is_open(cart) {
         log.push(format!(
@@ -84,8 +85,8 @@ pub fn complete(
         return Ok(Completion::Completed { acknowledged, log });
     }
     let order = match read_paid_order(steps, settings, order_id)? {
-        Ok(order) => order,
-        Err(completion) => return Ok(completion),
+        OrderRead::Order(order) => order,
+        OrderRead::Ended(completion) => return Ok(completion),
     };
     if !order.complete {
         return Ok(Completion::NotYet {
@@ -128,7 +129,7 @@ pub fn complete(
         },
     };
 
-    let reply = steps.call(Call::MessageActor {
+    let linked = steps.actor(Call::MessageActor {
         actor_type: "ticket".into(),
         actor_id: cart.cart_id.clone(),
         messages: vec![
@@ -137,12 +138,10 @@ pub fn complete(
             json!({"type": "complete"}),
         ],
     })?;
-    if let Some(error) = first_error(reply) {
+    if let Some(error) = linked.error() {
         // A ticket completes once: if the other path completed it, that is success.
-        let again = steps.call(Call::RenderCart {
-            cart_id: cart.cart_id.clone(),
-        })?;
-        if again["cartState"] != "completed" {
+        let again = steps.render_cart(&cart.cart_id)?;
+        if !again.is_some_and(|again| again.cart.cart_state == CartState::Completed) {
             return Ok(Completion::Unavailable {
                 reason: format!("completing cart {} failed: {error}", cart.cart_id),
             });
@@ -158,11 +157,13 @@ pub fn complete(
     Ok(Completion::Completed { acknowledged, log })
 }
 
-fn read_paid_order(
-    steps: &mut Steps,
-    settings: &Settings,
-    order_id: &str,
-) -> Result<Result<PaidOrder, Completion>, Interrupt> {
+/// What reading the order from Kustom gave: the order, or where the completion path ends.
+enum OrderRead {
+    Order(PaidOrder),
+    Ended(Completion),
+}
+
+fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<OrderRead> {
     let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
     match kustom::classify(&reply) {
         Outcome::Success(body) => {
@@ -172,7 +173,7 @@ fn read_paid_order(
                 .clone()
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            return Ok(Ok(PaidOrder {
+            return Ok(OrderRead::Order(PaidOrder {
                 complete: status == "checkout_complete",
                 status,
                 amount: order.order_amount,
@@ -180,38 +181,27 @@ fn read_paid_order(
             }));
         }
         Outcome::NotFound => {} // the Checkout API forgets completed orders: ask OM
-        Outcome::Transient { reason, .. } => return Ok(Err(Completion::Unavailable { reason })),
-        Outcome::Permanent(error) => {
-            return Ok(Err(Completion::Unavailable {
-                reason: error.summary(),
-            }))
-        }
-        Outcome::ReadOnly => {
-            return Ok(Err(Completion::Unavailable {
-                reason: "read refused".into(),
-            }))
-        }
+        failed => return Ok(unavailable(&failed)),
     }
     let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
     match kustom::classify(&reply) {
         Outcome::Success(body) => {
             let order: OmOrder = parse(&body, "Kustom order")?;
-            Ok(Ok(PaidOrder {
+            Ok(OrderRead::Order(PaidOrder {
                 complete: true, // an OM order exists only once the purchase completed
                 status: "checkout_complete".into(),
                 amount: order.order_amount,
                 currency: order.purchase_currency.to_ascii_uppercase(),
             }))
         }
-        Outcome::NotFound => Ok(Err(Completion::OrderGone)),
-        Outcome::Transient { reason, .. } => Ok(Err(Completion::Unavailable { reason })),
-        Outcome::Permanent(error) => Ok(Err(Completion::Unavailable {
-            reason: error.summary(),
-        })),
-        Outcome::ReadOnly => Ok(Err(Completion::Unavailable {
-            reason: "read refused".into(),
-        })),
+        Outcome::NotFound => Ok(OrderRead::Ended(Completion::OrderGone)),
+        failed => Ok(unavailable(&failed)),
     }
+}
+
+fn unavailable(failed: &Outcome) -> OrderRead {
+    let (_, reason) = failed.failure();
+    OrderRead::Ended(Completion::Unavailable { reason })
 }
 
 /// The paid order must be the cart: same currency and amount as the payload it produces now.
@@ -234,7 +224,7 @@ fn check_amount(cart: &RenderedCart, order_id: &str, order: &PaidOrder) -> Optio
         let mut flag = DynamicFields::new();
         flag.insert(
             dynamic_key(CONFIRM_ERROR_FIELD),
-            json!("AMOUNT_MISMATCH").into(),
+            json!(Code::AmountMismatch).into(),
         );
         let mut dynamic = Map::new();
         dynamic.insert("kustomOrderId".into(), json!(order_id));
@@ -251,17 +241,13 @@ fn check_amount(cart: &RenderedCart, order_id: &str, order: &PaidOrder) -> Optio
     Some(Completion::Mismatch { message, record })
 }
 
-fn find_payment(steps: &mut Steps, order_id: &str) -> Result<Option<String>, Interrupt> {
-    let reply = steps.call(Call::Query {
+fn find_payment(steps: &mut Steps, order_id: &str) -> Step<Option<String>> {
+    let query = Call::Query {
         set: "payments".into(),
         fields: vec!["paymentId".into()],
         filter: format!("externalReference == '{order_id}'"),
-    })?;
-    Ok(reply
-        .as_array()
-        .and_then(|nodes| nodes.first())
-        .and_then(|node| node["paymentId"].as_str())
-        .map(str::to_string))
+    };
+    steps.query_first(query, "paymentId")
 }
 
 /// `Ok(Ok(payment id))`, or `Ok(Err(why))` when the platform refused the create.
@@ -271,8 +257,8 @@ fn create_payment(
     order_id: &str,
     currency: &str,
     amount: Decimal,
-) -> Result<Result<String, String>, Interrupt> {
-    let reply = steps.call(Call::MessageActor {
+) -> Step<Result<String, String>> {
+    let created = steps.actor(Call::MessageActor {
         actor_type: "payment".into(),
         actor_id: "new".into(),
         messages: vec![json!({"type": "create", "body": {
@@ -285,18 +271,15 @@ fn create_payment(
             {"type": "generatePaymentNumberByPrefix", "prefix": PAYMENT_NUMBER_PREFIX},
         ]}})],
     })?;
-    if let Some(error) = first_error(reply) {
+    if let Some(error) = created.error() {
         return Ok(Err(error));
     }
-    match reply["actorId"].as_str() {
+    match created.actor_id {
         Some(id) => Ok(Ok(id.to_string())),
-        None => Err(AppError::new(
-            "HOST_ERROR",
-            format!(
-                "payment create for cart {} returned no actorId",
-                cart.cart_id
-            ),
-        )
+        None => Err(AppError::host(format!(
+            "payment create for cart {} returned no actorId",
+            cart.cart_id
+        ))
         .into()),
     }
 }
@@ -306,7 +289,7 @@ fn acknowledge(
     settings: &Settings,
     order_id: &str,
     log: &mut Vec<String>,
-) -> Result<bool, Interrupt> {
+) -> Step<bool> {
     let reply = steps.http(kustom::acknowledge(settings, order_id)?)?;
     let acknowledged = matches!(kustom::classify(&reply), Outcome::Success(_));
     log.push(if acknowledged {
@@ -317,11 +300,4 @@ fn acknowledge(
         )
     });
     Ok(acknowledged)
-}
-
-fn first_error(reply: &Value) -> Option<String> {
-    reply["errors"]
-        .as_array()
-        .and_then(|errors| errors.first())
-        .map(json_text)
 }

@@ -3,11 +3,11 @@
 //! the shared completion path (`completion.rs`). The storefront retries while `status` is not
 //! `checkout_complete` (Kustom can redirect before its order is final).
 
-use super::checkout::{answer, error_answer, render_route_cart};
 use super::completion::{self, Completion};
-use crate::error::parse;
+use super::ingress::{answer, error_answer, error_answer_with, route_cart};
+use crate::error::{parse, Code};
 use crate::fields;
-use crate::host::{finish, Envelope, Interrupt, Output, Steps};
+use crate::host::{finish, Envelope, Output, Step, Steps};
 use crate::settings::Settings;
 use serde_json::{json, Value};
 
@@ -15,29 +15,14 @@ pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
 
-fn step(input: &Value) -> Result<Output, Interrupt> {
+fn step(input: &Value) -> Step {
     parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
-    let Some(cart_id) = input["route"]["cartId"].as_str() else {
-        return Ok(error_answer(
-            400,
-            "BAD_REQUEST",
-            "the route has no cartId",
-            vec![],
-        ));
-    };
     let mut steps = Steps::of_input(input);
-    let cart = match render_route_cart(&mut steps, cart_id)? {
-        Ok(cart) => cart,
-        Err(not_found) => return Ok(not_found),
-    };
+    let cart = route_cart(&mut steps, input)?;
     let Some(order_id) = cart.field(fields::ORDER_ID).map(str::to_string) else {
-        return Ok(error_answer(
-            409,
-            "NO_KUSTOM_ORDER",
-            format!("cart {cart_id} has no Kustom order"),
-            vec![],
-        ));
+        let message = format!("cart {} has no Kustom order", cart.cart_id);
+        return Ok(error_answer(409, Code::NoKustomOrder, message));
     };
     crate::kustom::checked_order_id(&order_id)?;
 
@@ -53,22 +38,15 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
                 answer(200, json!({"status": status}), vec![], log)
             }
             Completion::Mismatch { message, record } => {
-                let content = json!({"error": {"code": "AMOUNT_MISMATCH", "message": message}});
-                answer(
-                    409,
-                    content,
-                    record,
-                    vec![format!("409 AMOUNT_MISMATCH: {message}")],
-                )
+                error_answer_with(409, Code::AmountMismatch, message, record)
             }
             Completion::OrderGone => error_answer(
                 404,
-                "KUSTOM_ORDER_NOT_FOUND",
+                Code::KustomOrderNotFound,
                 format!("Kustom does not know order {order_id}"),
-                vec![],
             ),
             Completion::Unavailable { reason } => {
-                error_answer(502, "KUSTOM_UNAVAILABLE", reason, vec![])
+                error_answer(502, Code::KustomUnavailable, reason)
             }
         },
     )

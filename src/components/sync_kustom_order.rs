@@ -21,24 +21,24 @@
 //! order id and hashes so the next checkout call creates a new order; transient failures retry
 //! with bounded back-off and are logged when they give up.
 
-use super::cart_kustom_sync::{short, SyncJobParameters, JOB_DEFINITION};
 use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
-use crate::hash::payload_hash;
+use crate::hash::{payload_hash, short};
 use crate::host::{
-    finish, json_text, Call, DynamicFields, Effect, Envelope, Interrupt, Json, Output, Steps,
-    TicketCommand,
+    finish, Call, DynamicFields, Effect, Envelope, Json, Output, Step, Steps, TicketCommand,
 };
 use crate::instant::Instant;
+use crate::jobs::{SyncJobParameters, SYNC_JOB as JOB_DEFINITION};
 use crate::kustom::{self, Outcome, SERVER_TIMEOUT_SECONDS};
 use crate::payload::CartPayload;
+use crate::retry::{Decision, Schedule};
 use crate::settings::Settings;
 use crate::ticket::{self, CartRecord};
 use serde_json::{json, Value};
 
 /// Delays before each retry after a transient failure. The first exceeds Kustom's 30 s server
 /// timeout so that a request still in flight has landed or died before we re-assert.
-pub const RETRY_DELAYS_SECONDS: [i64; 5] = [SERVER_TIMEOUT_SECONDS + 5, 120, 600, 1800, 3600];
+pub const RETRIES: Schedule = Schedule(&[SERVER_TIMEOUT_SECONDS + 5, 120, 600, 1800, 3600]);
 /// Pushes in one run when the cart keeps changing under us; then the job reschedules itself.
 pub const MAX_PUSHES_PER_RUN: usize = 3;
 
@@ -46,7 +46,7 @@ pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
 
-fn step(input: &Value) -> Result<Output, Interrupt> {
+fn step(input: &Value) -> Step {
     let envelope: Envelope = parse(input, "input")?;
     let now = Instant::parse(&envelope.now)?;
     // The parameters sit at the top level beside `settings`, `now` and `replies`, which the
@@ -61,20 +61,13 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         .into());
     }
     let mut steps = Steps::of_input(input);
-    let mut log = Vec::new();
-
-    let mut cart = match read_cart(&mut steps, &job.cart_id)? {
-        Some(cart) => cart,
-        None => {
-            return Ok(Output::done(
-                vec![],
-                vec![format!("cart {} not found: nothing to sync", job.cart_id)],
-            ))
-        }
+    let Some(cart) = read_cart(&mut steps, &job.cart_id)? else {
+        let message = format!("cart {} not found: nothing to sync", job.cart_id);
+        return Ok(Output::done(vec![], vec![message]));
     };
     // What to push: our own payload while it is the pending one; otherwise, only when
     // re-asserting, the newest pending payload.
-    let mut target = match cart.pending_hash.as_deref() {
+    let target = match cart.pending_hash.as_deref() {
         Some(pending) if pending == job.hash => (job.hash.clone(), job.payload.clone()),
         Some(_) if job.reassert => match stored_pending(&cart) {
             Some(target) => target,
@@ -82,100 +75,128 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         },
         _ => return Ok(Output::done(vec![], vec![stand_down(&job, &cart)])),
     };
+    let run = Run {
+        job: &job,
+        settings: &settings,
+        now: &now,
+    };
+    run.push_until_settled(&mut steps, cart, target)
+}
 
-    for _ in 0..MAX_PUSHES_PER_RUN {
-        if !cart.is_open() {
-            return Ok(Output::done(
-                vec![],
-                vec![format!(
+/// One run of the job: what every push round needs.
+struct Run<'a> {
+    job: &'a SyncJobParameters,
+    settings: &'a Settings,
+    now: &'a Instant,
+}
+
+impl Run<'_> {
+    /// Push the target, record it, read the cart again; while the cart moved meanwhile,
+    /// re-assert the newest pending payload, a bounded number of rounds.
+    fn push_until_settled(
+        &self,
+        steps: &mut Steps,
+        mut cart: CartRecord,
+        mut target: (String, CartPayload),
+    ) -> Step {
+        let job = self.job;
+        let mut log = Vec::new();
+        for _ in 0..MAX_PUSHES_PER_RUN {
+            if !cart.is_open() {
+                log.push(format!(
                     "cart {} is {}: the Kustom order is final, nothing to sync",
                     job.cart_id, cart.state
-                )],
+                ));
+                return Ok(Output::done(vec![], log));
+            }
+            let Some(order_id) = cart.order_id.clone() else {
+                log.push(format!("cart {} no longer has a Kustom order", job.cart_id));
+                return Ok(Output::done(vec![], log));
+            };
+            let (hash, payload) = &target;
+            self.push(steps, &order_id, hash, payload, &mut log)?;
+
+            // Record what Kustom now holds. This is a call, not a final effect, so that it is
+            // followed by a read: an effect applied after our last read could overwrite the sync
+            // hash a newer job recorded meanwhile and leave the cart suspended for good.
+            let recorded = steps.actor(record_sync_hash(&job.cart_id, hash))?;
+            if let Some(error) = recorded.error() {
+                let message = format!("recording kustomSyncHash failed: {error}");
+                return Err(AppError::host(message).into());
+            }
+            cart = match read_cart(steps, &job.cart_id)? {
+                Some(cart) => cart,
+                None => return Ok(Output::done(vec![], log)),
+            };
+            if cart.pending_hash.as_deref() == Some(hash.as_str()) {
+                log.push(format!(
+                    "cart {}: kustomSyncHash = {}",
+                    job.cart_id,
+                    short(hash)
+                ));
+                return Ok(Output::done(vec![], log));
+            }
+            // The cart changed while we pushed and recorded: re-assert the newest payload.
+            let Some(newer) = stored_pending(&cart) else {
+                log.push(stand_down(job, &cart));
+                return Ok(Output::done(vec![], log));
+            };
+            log.push(format!(
+                "cart changed to {} while syncing; re-asserting it",
+                cart.pending_hash.as_deref().map(short).unwrap_or("?")
             ));
+            target = newer;
         }
-        let Some(order_id) = cart.order_id.clone() else {
-            return Ok(Output::done(
-                vec![],
-                vec![format!("cart {} no longer has a Kustom order", job.cart_id)],
-            ));
+        // Still changing after several pushes: let a fresh run re-assert whatever is newest.
+        log.push(format!(
+            "cart {} kept changing; re-asserting in a new run",
+            job.cart_id
+        ));
+        let parameters = SyncJobParameters {
+            reassert: true,
+            ..job.clone()
         };
-        let (hash, payload) = &target;
+        Ok(Output::done(
+            vec![schedule(&parameters, self.now.plus_seconds(1))],
+            log,
+        ))
+    }
+
+    /// `POST` the payload to the Kustom order; anything but success ends the run with its
+    /// outcome (`Interrupt::Finish`).
+    fn push(
+        &self,
+        steps: &mut Steps,
+        order_id: &str,
+        hash: &str,
+        payload: &CartPayload,
+        log: &mut Vec<String>,
+    ) -> Step<()> {
+        let job = self.job;
         // The body (the whole payload as a tree) only for the step that sends it, not on replay.
         let body = if steps.has_reply() {
             Value::Null
         } else {
             json!(payload)
         };
-        let push = kustom::update_order(&settings, &order_id, body)?;
-        let reply = steps.http(push)?;
-        match kustom::classify(&reply) {
+        let reply = steps.http(kustom::update_order(self.settings, order_id, body)?)?;
+        let ended = match kustom::classify(&reply) {
             Outcome::Success(_) => {
-                log.push(format!("pushed {} to Kustom order {order_id}", short(hash)))
+                log.push(format!("pushed {} to Kustom order {order_id}", short(hash)));
+                return Ok(());
             }
-            Outcome::ReadOnly => return Ok(read_only(&job, &order_id, hash)),
-            Outcome::NotFound => return Ok(order_gone(&job, &order_id)),
+            Outcome::ReadOnly => read_only(job, order_id, hash),
+            Outcome::NotFound => order_gone(job, order_id),
             Outcome::Transient {
                 reason,
                 applied_maybe,
-            } => {
-                return Ok(retry_later(&job, &now, &reason, applied_maybe, log));
-            }
+            } => retry_later(job, self.now, &reason, applied_maybe, std::mem::take(log)),
             Outcome::Permanent(error) => {
-                return Ok(refused(&job, &order_id, hash, &error.summary(), log))
+                refused(job, order_id, hash, &error.summary(), std::mem::take(log))
             }
-        }
-
-        // Record what Kustom now holds. This is a call, not a final effect, so that it is
-        // followed by a read: an effect applied after our last read could overwrite the sync
-        // hash a newer job recorded meanwhile and leave the cart suspended for good.
-        let recorded = steps.call(record_sync_hash(&job.cart_id, hash))?;
-        if let Some(error) = recorded.get("errors").and_then(|e| e.get(0)) {
-            return Err(AppError::new(
-                "HOST_ERROR",
-                format!("recording kustomSyncHash failed: {}", json_text(error)),
-            )
-            .into());
-        }
-        cart = match read_cart(&mut steps, &job.cart_id)? {
-            Some(cart) => cart,
-            None => return Ok(Output::done(vec![], log)),
         };
-        if cart.pending_hash.as_deref() == Some(hash.as_str()) {
-            log.push(format!(
-                "cart {}: kustomSyncHash = {}",
-                job.cart_id,
-                short(hash)
-            ));
-            return Ok(Output::done(vec![], log));
-        }
-        // The cart changed while we pushed and recorded: re-assert the newest payload.
-        match stored_pending(&cart) {
-            Some(newer) => {
-                log.push(format!(
-                    "cart changed to {} while syncing; re-asserting it",
-                    cart.pending_hash.as_deref().map(short).unwrap_or("?")
-                ));
-                target = newer;
-            }
-            None => {
-                log.push(stand_down(&job, &cart));
-                return Ok(Output::done(vec![], log));
-            }
-        }
+        Err(ended.into())
     }
-    // Still changing after several pushes: let a fresh run re-assert whatever is newest.
-    log.push(format!(
-        "cart {} kept changing; re-asserting in a new run",
-        job.cart_id
-    ));
-    let parameters = SyncJobParameters {
-        reassert: true,
-        ..job.clone()
-    };
-    Ok(Output::done(
-        vec![schedule(&parameters, now.plus_seconds(1))],
-        log,
-    ))
 }
 
 fn record_sync_hash(cart_id: &str, hash: &str) -> Call {
@@ -189,8 +210,8 @@ fn record_sync_hash(cart_id: &str, hash: &str) -> Call {
     }
 }
 
-fn read_cart(steps: &mut Steps, cart_id: &str) -> Result<Option<CartRecord>, Interrupt> {
-    let reply = steps.call(ticket::read_cart(cart_id))?;
+fn read_cart(steps: &mut Steps, cart_id: &str) -> Step<Option<CartRecord>> {
+    let reply = steps.actor(ticket::read_cart(cart_id))?;
     Ok(ticket::parse_cart(reply)?)
 }
 
@@ -266,28 +287,33 @@ fn retry_later(
     applied_maybe: bool,
     mut log: Vec<String>,
 ) -> Output {
-    let attempt = job.attempt as usize;
-    let Some(delay) = RETRY_DELAYS_SECONDS.get(attempt) else {
-        log.push(format!(
-            "Kustom still failing after {attempt} retries ({reason}); giving up"
-        ));
-        let effect = activity(
-            job,
-            "Syncing the cart to Kustom order {{kustomOrderId}} failed {{attempts}} times, last: {{reason}}. The next cart change retries.",
-            json!({"kustomOrderId": job.kustom_order_id, "attempts": attempt + 1, "reason": reason}),
-        );
-        return Output::done(vec![effect], log);
-    };
-    let parameters = SyncJobParameters {
-        attempt: job.attempt + 1,
-        reassert: job.reassert || applied_maybe,
-        ..job.clone()
-    };
-    log.push(format!(
-        "transient failure ({reason}); retry {} in {delay} s",
-        attempt + 1
-    ));
-    Output::done(vec![schedule(&parameters, now.plus_seconds(*delay))], log)
+    match RETRIES.after_failure(job.attempt, now, reason) {
+        Decision::Retry {
+            attempt,
+            at,
+            log: line,
+        } => {
+            log.push(line);
+            let parameters = SyncJobParameters {
+                attempt,
+                reassert: job.reassert || applied_maybe,
+                ..job.clone()
+            };
+            Output::done(vec![schedule(&parameters, at)], log)
+        }
+        Decision::GiveUp {
+            attempts,
+            log: line,
+        } => {
+            log.push(line);
+            let effect = activity(
+                job,
+                "Syncing the cart to Kustom order {{kustomOrderId}} failed {{attempts}} times, last: {{reason}}. The next cart change retries.",
+                json!({"kustomOrderId": job.kustom_order_id, "attempts": attempts, "reason": reason}),
+            );
+            Output::done(vec![effect], log)
+        }
+    }
 }
 
 fn refused(

@@ -19,12 +19,12 @@
 //! when it is one of them and otherwise sent as `approval_failed`; the customer sees the
 //! `message` (or a default text), and the original code is logged.
 
-use super::cart_kustom_sync::short;
-use crate::cart::RenderedCart;
 use crate::error::parse;
+use crate::error::Code;
 use crate::fields;
 use crate::hash::payload_hash;
-use crate::host::{finish, json_text, Call, Envelope, Interrupt, Output, Response, Steps};
+use crate::hash::short;
+use crate::host::{finish, Call, Envelope, Interrupt, Output, Rendered, Response, Step, Steps};
 use crate::kustom::CheckoutOrder;
 use crate::payload;
 use serde_json::{json, Value};
@@ -40,6 +40,7 @@ const DEFAULT_ERROR_TYPE: &str = "approval_failed";
 
 /// Why a purchase is blocked: the code for logs, the type and text Kustom shows.
 struct Rejection {
+    /// A built-in [`Code`], or the merchant rule's own code.
     code: String,
     error_type: String,
     customer_text: String,
@@ -47,9 +48,9 @@ struct Rejection {
 }
 
 impl Rejection {
-    fn builtin(code: &str, customer_text: &str, detail: String) -> Rejection {
+    fn builtin(code: Code, customer_text: &str, detail: String) -> Rejection {
         Rejection {
-            code: code.into(),
+            code: code.as_str().into(),
             error_type: DEFAULT_ERROR_TYPE.into(),
             customer_text: customer_text.into(),
             detail,
@@ -68,89 +69,72 @@ pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
 
-fn step(input: &Value) -> Result<Output, Interrupt> {
+fn step(input: &Value) -> Step {
     parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let mut steps = Steps::of_input(input);
-    let outcome = check(input.get("body").unwrap_or(&Value::Null), &mut steps)?;
-    Ok(respond(outcome))
+    let approved = check(input.get("body").unwrap_or(&Value::Null), &mut steps)?;
+    Ok(respond(Ok(approved)))
 }
 
-/// `Ok(Ok(log))` approves, `Ok(Err(rejection))` rejects; `Err` needs a call first (or the
-/// host's reply is broken).
-fn check(body: &Value, steps: &mut Steps) -> Result<Result<String, Rejection>, Interrupt> {
-    let order = match read_order(body) {
-        Ok(order) => order,
-        Err(detail) => {
-            return Ok(Err(Rejection::builtin(
-                "BAD_REQUEST",
-                TEXT_UNVERIFIABLE,
-                detail,
-            )));
-        }
-    };
+/// The approval's log line; a rejection ends the step with its answer (`Interrupt::Finish`).
+fn check(body: &Value, steps: &mut Steps) -> Step<String> {
+    let reject =
+        |code, text, detail| Interrupt::from(respond(Err(Rejection::builtin(code, text, detail))));
+    let order =
+        read_order(body).map_err(|detail| reject(Code::BadRequest, TEXT_UNVERIFIABLE, detail))?;
     let order_id = order.order_id.clone().unwrap_or_default();
     let Some(cart_id) = order
         .merchant_reference1
         .as_deref()
         .filter(|id| is_uuid(id))
     else {
-        return Ok(Err(Rejection::builtin(
-            "CART_REFERENCE_MISSING",
+        return Err(reject(
+            Code::CartReferenceMissing,
             TEXT_UNVERIFIABLE,
             format!(
                 "order {order_id}: merchant_reference1 {} is not a cart id",
                 order.merchant_reference1.as_deref().unwrap_or("(missing)")
             ),
-        )));
+        ));
     };
 
-    let reply = steps.call(Call::RenderCart {
-        cart_id: cart_id.to_string(),
-    })?;
-    if reply.get("error").is_some() || reply.is_null() {
-        return Ok(Err(Rejection::builtin(
-            "CART_NOT_FOUND",
+    let Some(Rendered { cart, raw }) = steps.render_cart(cart_id)? else {
+        return Err(reject(
+            Code::CartNotFound,
             TEXT_UNVERIFIABLE,
-            format!(
-                "order {order_id}: cart {cart_id} not found ({})",
-                json_text(&reply["error"])
-            ),
-        )));
-    }
-    let cart: RenderedCart = parse(reply, "replies[0]")?;
+            format!("order {order_id}: cart {cart_id} not found"),
+        ));
+    };
     if !payload::is_open(&cart) {
-        return Ok(Err(Rejection::builtin(
-            "CART_NOT_OPEN",
+        return Err(reject(
+            Code::CartNotOpen,
             TEXT_NOT_OPEN,
             format!("cart {cart_id} is {}", cart.cart_state.as_str()),
-        )));
+        ));
     }
     // One cart, one payable order: an older order (replaced after it expired, open in another
     // tab) must not complete beside the current one.
     if cart.field(fields::ORDER_ID) != Some(order_id.as_str()) {
-        return Ok(Err(Rejection::builtin(
-            "ORDER_NOT_CURRENT",
+        return Err(reject(
+            Code::OrderNotCurrent,
             TEXT_CART_CHANGED,
             format!(
                 "order {order_id} is not cart {cart_id}'s current Kustom order {}",
                 cart.field(fields::ORDER_ID).unwrap_or("(none)")
             ),
-        )));
+        ));
     }
-    let expected = match payload::build(&cart) {
-        Ok(expected) => expected,
-        Err(refusal) => {
-            return Ok(Err(Rejection::builtin(
-                "CART_NOT_PAYABLE",
-                TEXT_CART_CHANGED,
-                format!("cart {cart_id} cannot be sent to Kustom: {refusal}"),
-            )));
-        }
-    };
+    let expected = payload::build(&cart).map_err(|refusal| {
+        reject(
+            Code::CartNotPayable,
+            TEXT_CART_CHANGED,
+            format!("cart {cart_id} cannot be sent to Kustom: {refusal}"),
+        )
+    })?;
     let received = order.cart_payload();
     if received != expected {
-        return Ok(Err(Rejection::builtin(
-            "CART_CHANGED",
+        return Err(reject(
+            Code::CartChanged,
             TEXT_CART_CHANGED,
             format!(
                 "order {order_id} holds {} {} in {} lines (payload {}), the cart now {} {} in {} lines (payload {})",
@@ -163,20 +147,20 @@ fn check(body: &Value, steps: &mut Steps) -> Result<Result<String, Rejection>, I
                 expected.order_lines.len(),
                 short(&payload_hash(&expected)),
             ),
-        )));
+        ));
     }
 
     let effects = steps.call(Call::TriggerHook {
         hook: HOOK.into(),
-        input: hook_input(reply, cart_id, &order_id),
+        input: hook_input(raw, cart_id, &order_id),
     })?;
     if let Some(rejection) = first_validation_error(effects) {
-        return Ok(Err(rejection));
+        return Err(respond(Err(rejection)).into());
     }
-    Ok(Ok(format!(
+    Ok(format!(
         "order {order_id} for cart {cart_id} approved: {} {}",
         expected.purchase_currency, expected.order_amount
-    )))
+    ))
 }
 
 /// The body arrives raw (text) or already parsed, depending on the ingress's body mode.

@@ -8,12 +8,13 @@
 //! Kustom with the app's credentials. The cart is found by the graph field `kustomOrderId`, else
 //! by the order's `merchant_reference1`; then the same completion path as `confirm` runs.
 
-use super::checkout::{answer, error_answer};
 use super::completion::{self, Completion};
+use super::ingress::{answer, error_answer, error_answer_with};
 use crate::cart::RenderedCart;
 use crate::error::parse;
+use crate::error::Code;
 use crate::fields;
-use crate::host::{finish, Call, Envelope, Interrupt, Output, Steps, TicketCommand};
+use crate::host::{finish, Call, Envelope, Output, Step, Steps, TicketCommand};
 use crate::kustom::{self, CheckoutOrder, Outcome};
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
@@ -22,30 +23,22 @@ pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
 
-fn step(input: &Value) -> Result<Output, Interrupt> {
+fn step(input: &Value) -> Step {
     parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
     let order_id = input["query"]["kustom_order_id"]
         .as_str()
         .filter(|id| kustom::checked_order_id(id).is_ok());
     let Some(order_id) = order_id else {
-        return Ok(error_answer(
-            400,
-            "BAD_REQUEST",
-            "kustom_order_id is missing or not an order id",
-            vec![],
-        ));
+        let message = "kustom_order_id is missing or not an order id";
+        return Ok(error_answer(400, Code::BadRequest, message));
     };
     let mut steps = Steps::of_input(input);
 
     let Some(cart) = find_cart(&mut steps, &settings, order_id)? else {
         // Perhaps the checkout's write has not landed yet: Kustom pushes again.
-        return Ok(error_answer(
-            503,
-            "CART_NOT_FOUND",
-            format!("no cart for Kustom order {order_id} (yet)"),
-            vec![],
-        ));
+        let message = format!("no cart for Kustom order {order_id} (yet)");
+        return Ok(error_answer(503, Code::CartNotFound, message));
     };
     if cart.field(fields::ORDER_ID) != Some(order_id) {
         // Paid for an order the cart has replaced: money without a cart. Never complete the cart
@@ -62,12 +55,11 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             dynamic,
         )
         .to_ticket(&cart.cart_id);
-        let content = json!({"error": {"code": "ORDER_NOT_CURRENT", "message": message}});
-        return Ok(answer(
+        return Ok(error_answer_with(
             409,
-            content,
+            Code::OrderNotCurrent,
+            message,
             vec![note],
-            vec![format!("409 ORDER_NOT_CURRENT: {message}")],
         ));
     }
 
@@ -82,52 +74,38 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
                 log,
             } => answer(
                 503,
-                json!({"error": {"code": "ACKNOWLEDGE_FAILED", "message": "completed; acknowledgement will be retried"}}),
+                json!({"error": {"code": Code::AcknowledgeFailed, "message": "completed; acknowledgement will be retried"}}),
                 vec![],
                 log,
             ),
             Completion::NotYet { status } => error_answer(
                 503,
-                "NOT_COMPLETE",
+                Code::NotComplete,
                 format!("Kustom order {order_id} is {status}"),
-                vec![],
             ),
             Completion::Mismatch { message, record } => {
-                let content = json!({"error": {"code": "AMOUNT_MISMATCH", "message": message}});
-                answer(
-                    409,
-                    content,
-                    record,
-                    vec![format!("409 AMOUNT_MISMATCH: {message}")],
-                )
+                error_answer_with(409, Code::AmountMismatch, message, record)
             }
             Completion::OrderGone => error_answer(
                 404,
-                "KUSTOM_ORDER_NOT_FOUND",
+                Code::KustomOrderNotFound,
                 format!("Kustom does not know order {order_id}"),
-                vec![],
             ),
-            Completion::Unavailable { reason } => error_answer(503, "UNAVAILABLE", reason, vec![]),
+            Completion::Unavailable { reason } => {
+                error_answer(503, Code::KustomUnavailable, reason)
+            }
         },
     )
 }
 
 /// By the graph field `kustomOrderId`, else by the order's `merchant_reference1`.
-fn find_cart(
-    steps: &mut Steps,
-    settings: &Settings,
-    order_id: &str,
-) -> Result<Option<RenderedCart>, Interrupt> {
-    let found = steps.call(Call::Query {
+fn find_cart(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<Option<RenderedCart>> {
+    let by_field = Call::Query {
         set: "carts".into(),
         fields: vec!["cartId".into()],
         filter: format!("kustomOrderId == '{order_id}'"),
-    })?;
-    let mut cart_id = found
-        .as_array()
-        .and_then(|n| n.first())
-        .and_then(|n| n["cartId"].as_str())
-        .map(str::to_string);
+    };
+    let mut cart_id = steps.query_first(by_field, "cartId")?;
     if cart_id.is_none() {
         let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
         if let Outcome::Success(body) = kustom::classify(&reply) {
@@ -139,9 +117,5 @@ fn find_cart(
     let Some(cart_id) = cart_id else {
         return Ok(None);
     };
-    let reply = steps.call(Call::RenderCart { cart_id })?;
-    if reply.get("error").is_some() || reply.is_null() {
-        return Ok(None);
-    }
-    Ok(Some(parse(reply, "cart")?))
+    Ok(steps.render_cart(&cart_id)?.map(|rendered| rendered.cart))
 }

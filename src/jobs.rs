@@ -1,0 +1,52 @@
+//! What a rule hands a job: each job's definition name (as `manifest.toml` declares it) and its
+//! parameters. Kept apart from the components so that the host contract (`host.rs`) can print
+//! them without importing a component.
+
+use crate::payload::CartPayload;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `syncKustomOrder`, scheduled by the `cart-kustom-sync` rule.
+pub const SYNC_JOB: &str = "syncKustomOrder";
+/// `captureOrder`, scheduled by the `capture` rule.
+pub const CAPTURE_JOB: &str = "captureOrder";
+
+/// The `syncKustomOrder` job's parameters. Fields in sorted order of their JSON names, so that
+/// the struct prints as its `Value` tree would (`host::Json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncJobParameters {
+    /// How many times this sync was already retried after a transient failure.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+    pub cart_id: String,
+    pub hash: String,
+    pub kustom_order_id: String,
+    pub payload: CartPayload,
+    /// Set when an earlier attempt may have reached Kustom unseen (timeout, 5xx): push the
+    /// cart's current pending payload even if it is not this job's own (see the job).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reassert: bool,
+}
+
+/// The `captureOrder` job's parameters.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaptureJobParameters {
+    pub payment_id: String,
+    pub payment_capture_id: String,
+    pub kustom_order_id: String,
+    /// The amount to capture, exactly as the platform gave it (the charge repeats it).
+    pub amount: Value,
+    pub currency_code: String,
+    /// Retries so far after transient failures.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+    /// Times the order was found in Kustom's fraud review (`fraud_status: PENDING`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub review_checks: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
