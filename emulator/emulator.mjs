@@ -4,6 +4,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { randomUUID, randomBytes } from 'node:crypto';
+import { checkShippingOptions, withShipping, withoutShipping, omSelectedShippingOption, checkShippingInfo } from './shipping.mjs';
+import { customerTypes, omCustomer, checkCustomerDetails } from './customer.mjs';
+import { checkCaptureBody, checkRefundBody } from './om-bodies.mjs';
 
 const SEC = 1000, MIN = 60 * SEC, HOUR = 60 * MIN, DAY = 24 * HOUR;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -325,7 +328,9 @@ export async function startEmulator(options = {}) {
 
   function omOperation(method, id, sub, body, base) {
     const co = state.orders.get(id), om = co?.om;
-    if (!om) return error(404, 'NO_SUCH_ORDER', `Order ${id} cannot be found`);
+    if (!om) { // the OM spec's refund routes answer an unknown order with NOT_FOUND, the others with NO_SUCH_ORDER
+      return sub.startsWith('/refunds') ? error(404, 'NOT_FOUND', `Order ${id} cannot be found`) : error(404, 'NO_SUCH_ORDER', `Order ${id} cannot be found`);
+    }
     refresh(om);
     const orderUrl = `${base}/ordermanagement/v1/orders/${id}`;
     let m;
@@ -339,6 +344,8 @@ export async function startEmulator(options = {}) {
       case 'POST /captures': {
         const amount = body.captured_amount;
         if (!amountOk(amount)) return error(400, 'BAD_VALUE', 'Bad value: captured_amount');
+        const invalid = checkCaptureBody(body); // texts, order_lines, shipping_info (§6.2)
+        if (invalid) return error(invalid.status, invalid.code, invalid.message);
         const why = !isOpen(om) ? `the order is ${om.status}` : om.fraud_status !== 'ACCEPTED' ? `fraud_status is ${om.fraud_status}`
           : amount > om.remaining_authorized_amount ? `${amount} exceeds the remaining authorized amount ${om.remaining_authorized_amount}` : null;
         if (why) return error(403, 'CAPTURE_NOT_ALLOWED', `Capture not allowed: ${why}`);
@@ -357,6 +364,8 @@ export async function startEmulator(options = {}) {
       case 'POST /refunds': {
         const amount = body.refunded_amount;
         if (!amountOk(amount)) return error(400, 'BAD_VALUE', 'Bad value: refunded_amount');
+        const invalid = checkRefundBody(body); // texts, order_lines (§6.2)
+        if (invalid) return error(invalid.status, invalid.code, invalid.message);
         if (!om.captures.length) return error(403, 'REFUND_NOT_ALLOWED', 'Order has no captures. Refund not possible');
         if (amount > om.captured_amount - om.refunded_amount) {
           return error(403, 'REFUND_NOT_ALLOWED', `Refund amount ${amount} exceeds the refundable amount ${om.captured_amount - om.refunded_amount}`);
@@ -375,11 +384,13 @@ export async function startEmulator(options = {}) {
         Object.assign(om, { status: 'CANCELLED', remaining_authorized_amount: 0 });
         return reply(204);
       case 'POST /release-remaining-authorization':
+        // The OM spec: "Can not release when order is cancelled or has no captures" (cancel is for that).
+        if (isOpen(om) && !om.captures.length) return error(403, 'NOT_ALLOWED', 'Order has no captures. Remaining authorization cannot be released.');
         if (!isOpen(om)) {
           return error(403, 'NOT_ALLOWED', om.status === 'CAPTURED' ? 'Order is fully captured. Remaining authorization cannot be released.'
             : `Order is ${om.status}. Remaining authorization cannot be released.`);
         }
-        Object.assign(om, { remaining_authorized_amount: 0, status: om.captured_amount > 0 ? 'CAPTURED' : 'CANCELLED' });
+        Object.assign(om, { remaining_authorized_amount: 0, status: 'CAPTURED' });
         return reply(204);
       case 'POST /extend-authorization-time': {
         if (!isOpen(om)) return error(403, 'NOT_ALLOWED', `Order is ${om.status}. Authorization time cannot be extended.`);
@@ -414,11 +425,38 @@ export async function startEmulator(options = {}) {
       const c = om.captures.find((x) => x.capture_id === m[1]);
       return c ? reply(200, c) : error(404, 'NO_SUCH_CAPTURE', `Capture ${m[1]} cannot be found`);
     }
+    if ((m = /^\/captures\/([^/]+)\/shipping-info$/.exec(sub)) || sub === '/shipping-info' || sub === '/customer-details') {
+      return omShipping(method, sub, m?.[1], om, body);
+    }
     if (method === 'GET' && (m = /^\/refunds\/([^/]+)$/.exec(sub))) {
       const r = om.refunds.find((x) => x.refund_id === m[1]);
       return r ? reply(200, r) : error(404, 'NOT_FOUND', `Refund ${m[1]} cannot be found for order ${id}`);
     }
     return error(404, 'NOT_FOUND', `${method} ${sub} is not emulated`);
+  }
+
+  // §6.1: tracking on a capture or the order (`shipping_info`, appended) and the shipping address.
+  function omShipping(method, sub, captureId, om, body) {
+    if (sub === '/customer-details') {
+      if (method !== 'PATCH') return error(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here`);
+      if (body.billing_address !== undefined) return error(403, 'NOT_ALLOWED', 'Billing address cannot be updated');
+      if (!isOpen(om)) return error(403, 'NOT_ALLOWED', `Order is ${om.status}. Customer details cannot be updated`);
+      if (checkCustomerDetails(body)) return error(422, 'INVALID_ADDRESS', 'The shipping and/or billing address is invalid');
+      const a = body.shipping_address;
+      om.shipping_address = { ...a, country: (a.country ?? om.shipping_address.country).toLowerCase() };
+      return reply(204);
+    }
+    if (method !== 'POST') return error(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here`);
+    let target = om;
+    if (captureId !== undefined) {
+      if (!om.captures.length) return error(403, 'NOT_ALLOWED', 'Order has no captures');
+      target = om.captures.find((c) => c.capture_id === captureId);
+      if (!target) return error(404, 'NO_SUCH_CAPTURE', `Capture could not be found. Shipping info cannot be added to capture ${captureId}`);
+    }
+    const invalid = checkShippingInfo(body.shipping_info, 'shipping_info', 1);
+    if (invalid) return error(invalid.status, invalid.code, invalid.message);
+    target.shipping_info.push(...clone(body.shipping_info));
+    return reply(204);
   }
 
   function api(req, path, text) {
