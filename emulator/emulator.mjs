@@ -67,6 +67,10 @@ export function checkOrder(o, { create = false, taxTolerance = 0 } = {}) {
     if (!isObj(o[k])) { fail(k); continue; }
     if (k.endsWith('address')) for (const [f, v] of Object.entries(o[k])) if (typeof v !== 'string') fail(`${k}.${f}`);
   }
+  if (o.shipping_options !== undefined) checkShippingOptions(o.shipping_options, fail); // §2.7
+  for (const k of ['shipping_countries', 'billing_countries']) {
+    if (o[k] !== undefined && !(Array.isArray(o[k]) && o[k].every((c) => typeof c === 'string' && /^[A-Za-z]{2}$/.test(c)))) fail(k);
+  }
   const flag = o.options?.require_validate_callback_success;
   if (flag !== undefined && typeof flag !== 'boolean') fail('options.require_validate_callback_success');
 
@@ -139,11 +143,11 @@ export async function startEmulator(options = {}) {
   };
   const schedule = (at, tag, fn) => { jobs.push({ at, tag, fn }); arm(); };
   const cancel = (tag) => { jobs = jobs.filter((j) => j.tag !== tag); arm(); };
-  function runDue() {
-    const t = now();
-    const due = jobs.filter((j) => j.at <= t).sort((a, b) => a.at - b.at);
-    jobs = jobs.filter((j) => j.at > t);
-    for (const j of due) j.fn(j.at);
+  function runDue() { // until nothing is due: a job may schedule the next one inside the same clock jump
+    for (let t = now(), due; (due = jobs.filter((j) => j.at <= t)).length; t = now()) {
+      jobs = jobs.filter((j) => j.at > t);
+      for (const j of due.sort((a, b) => a.at - b.at)) j.fn(j.at);
+    }
     arm();
   }
 
@@ -224,9 +228,9 @@ export async function startEmulator(options = {}) {
     if (!isObj(body)) return error(400, 'BAD_VALUE', 'Bad value: request body (must be a JSON object)');
     const patch = strip(body);
     if (co.customerAddress) { delete patch.billing_address; delete patch.shipping_address; } // §2.9: ignored once typed
-    const merged = { ...co.order, ...patch }, bad = checkOrder(merged, { taxTolerance: opt.orderTaxTolerance });
+    const merged = { ...withoutShipping(co.order), ...patch }, bad = checkOrder(merged, { taxTolerance: opt.orderTaxTolerance });
     if (bad.length) return badValue(bad);
-    co.order = { ...normalize(merged), last_modified_at: iso(co.touchedAt) };
+    co.order = withShipping({ ...normalize(merged), last_modified_at: iso(co.touchedAt) }, co.order.selected_shipping_option?.id);
     return reply(200, co.order);
   }
 
@@ -255,11 +259,9 @@ export async function startEmulator(options = {}) {
       if (co.completing) return 'a completion is already in progress';
     };
     if (refuse()) return reply(409, { error: refuse() });
-    const a = body.address ?? {};
-    const address = { ...SAMPLE_ADDRESS, ...a, country: (a.country ?? co.order.purchase_country).toLowerCase() };
-    Object.assign(co.order, { billing_address: address, shipping_address: { ...address }, customer: { type: 'person' } });
-    co.customerAddress = true;
-    co.touchedAt = now();
+    const refused = customerActs(co, body, { type: true, pick: true }); // address, customer and shipping choice
+    if (refused) return refused;
+    if (body.push === false) co.pushOff = true; // Kustom's pushes never reach the merchant (see the push control route)
     const target = co.order.merchant_urls?.validation;
     if (target) {
       co.completing = true;
@@ -274,6 +276,27 @@ export async function startEmulator(options = {}) {
     return reply(200, view(co));
   }
 
+  // The customer in the iframe (§2.6, §2.7, §2.9): with `type`, the addresses and customer data are
+  // typed (merged over the pre-fill; from then on merchant updates to them are ignored); a
+  // `shipping_option_id` in the body picks that option (null: none), and with `pick` an order
+  // without a choice gets the preselected option. Kustom folds the choice into lines and amounts.
+  // Answers a 400 reply when the iframe would not allow it, else null with the order updated.
+  function customerActs(co, body, { type = false, pick = false } = {}) {
+    const typed = type ? customerTypes(co.order, body, SAMPLE_ADDRESS) : {};
+    if (typed.error) return reply(400, { error: typed.error });
+    const order = withoutShipping(co.order), options = order.shipping_options ?? [];
+    let choice = co.order.selected_shipping_option?.id ?? null;
+    if ('shipping_option_id' in body) choice = body.shipping_option_id;
+    else if (pick && choice === null) choice = options.find((s) => s.preselected === true)?.id ?? null;
+    if (choice !== null && !options.some((s) => s.id === choice)) {
+      return reply(400, { error: `no shipping option ${JSON.stringify(choice)} among the order's shipping_options` });
+    }
+    co.order = withShipping({ ...order, ...typed }, choice);
+    if (type) co.customerAddress = true;
+    co.touchedAt = now();
+    return null;
+  }
+
   function finish(co, fraud) {
     const t = now(), o = co.order;
     Object.assign(o, { status: 'checkout_complete', completed_at: iso(t), last_modified_at: iso(t), html_snippet: snippet(co.id, 'confirmation') });
@@ -285,9 +308,10 @@ export async function startEmulator(options = {}) {
       klarna_reference: randomBytes(6).toString('base64').replace(/[^A-Za-z0-9]/g, 'X').toUpperCase().slice(0, 8),
       purchase_country: o.purchase_country, purchase_currency: o.purchase_currency, locale: o.locale,
       merchant_reference1: o.merchant_reference1, merchant_reference2: o.merchant_reference2, merchant_data: o.merchant_data,
-      billing_address: clone(o.billing_address), shipping_address: clone(o.shipping_address), customer: {},
+      billing_address: clone(o.billing_address), shipping_address: clone(o.shipping_address), customer: omCustomer(o.customer),
       order_lines: clone(o.order_lines), captures: [], refunds: [], shipping_info: [],
       initial_payment_method: { type: 'INVOICE', description: 'Pay later' } }); // clone drops absent references
+    if (o.selected_shipping_option) co.om.selected_shipping_option = omSelectedShippingOption(o.selected_shipping_option, o.purchase_country);
     co.nextPushAt = t + opt.pushDelaySeconds * SEC;
     schedule(co.nextPushAt, co.id, (at) => pushAttempt(co, 0, at));
   }
@@ -303,6 +327,7 @@ export async function startEmulator(options = {}) {
     const url = fill(co.order.merchant_urls.push, co.id);
     const rec = { attempt: n + 1, at: iso(), url, status: null };
     co.pushes.push(rec);
+    if (co.pushOff) return Object.assign(rec, { error: 'switched off' }); // Kustom tried; nothing reached the merchant
     const r = await post(url, undefined, scaled(5 * SEC));
     Object.assign(rec, { status: r.status ?? null, error: r.error, duration_ms: r.duration_ms });
   }
@@ -475,7 +500,8 @@ export async function startEmulator(options = {}) {
   // ---- Control routes (test only, no auth) ----
   const view = (co) => ({ order_id: co.id, checkout: co.order, checkout_expired: checkoutGone(co), aborted: co.aborted,
     om: co.om, validations: co.validations, pushes: co.pushes, next_push_at: co.nextPushAt && iso(co.nextPushAt),
-    push_stopped: co.pushStopped, acknowledgements: co.acknowledgements, notifications: co.notifications });
+    push_stopped: co.pushStopped, acknowledgements: co.acknowledgements, notifications: co.notifications,
+    push_enabled: !co.pushOff, confirmation_url: fill(co.order.merchant_urls.confirmation, co.id) });
 
   async function control(method, path, body = {}) {
     const route = `${method} ${path}`;
@@ -501,6 +527,8 @@ export async function startEmulator(options = {}) {
       return reply(201, fault);
     }
     if (route === 'GET /__emulator/requests') return reply(200, state.requests);
+    const extra = customerControl(method, path, body);
+    if (extra) return extra;
     const m = /^\/__emulator\/orders\/([^/]+)(?:\/(complete|expire|fraud))?$/.exec(path);
     const co = m && state.orders.get(m[1]);
     if (!co) return reply(404, { error: m ? `no order ${m[1]}` : `no control route ${route}` });
@@ -522,6 +550,31 @@ export async function startEmulator(options = {}) {
       co.notifications.push({ at: iso(), url: fill(target, co.id), status: r.status ?? null, error: r.error });
     }
     return reply(200, view(co));
+  }
+
+  // The customer before completion, and the push switch (test only):
+  // POST /__emulator/orders/{id}/shipping-option {"id"}: the customer picks an option (null: none);
+  // POST /__emulator/orders/{id}/customer {address?, billing_address?, shipping_address?, customer?}:
+  //   the customer types into the iframe; POST /__emulator/orders/{id}/push {"enabled": false|true}.
+  function customerControl(method, path, body) {
+    const m = /^\/__emulator\/orders\/([^/]+)\/(shipping-option|customer|push)$/.exec(path);
+    if (!m) return null;
+    const co = state.orders.get(m[1]);
+    if (!co) return reply(404, { error: `no order ${m[1]}` });
+    if (method !== 'POST') return reply(405, { error: `${method} ${path} is not supported` });
+    if (m[2] === 'push') {
+      if (typeof body.enabled !== 'boolean') return reply(400, { error: 'enabled must be true or false' });
+      co.pushOff = !body.enabled;
+      return reply(200, view(co));
+    }
+    const why = checkoutGone(co) ? 'the checkout order has expired' : co.aborted ? 'the order was aborted'
+      : co.order.status !== 'checkout_incomplete' ? `the order is ${co.order.status}` : co.completing ? 'a completion is in progress' : null;
+    if (why) return reply(409, { error: why });
+    if (m[2] === 'shipping-option') {
+      if (!('id' in body) || (body.id !== null && typeof body.id !== 'string')) return reply(400, { error: 'id must be a shipping option id or null' });
+      return customerActs(co, { shipping_option_id: body.id }) ?? reply(200, view(co));
+    }
+    return customerActs(co, body, { type: true }) ?? reply(200, view(co));
   }
 
   // ---- HTTP plumbing ----
