@@ -17,7 +17,7 @@
 //
 // For tests the page's <body> carries `data-state` (loading | ready | suspended | paying |
 // redirecting | complete | gone), `data-order-amount` (minor units, as displayed),
-// `data-loads` (how many times it read the order) and `data-auto-resume` (on | off).
+// `data-order-id`, `data-loads` (how many times it read the order) and `data-auto-resume` (on | off).
 
 const AUTO_RESUME_MS = 10_000; // Kustom's default auto-resume after a suspend (§9.12)
 
@@ -92,7 +92,7 @@ export function iframePage(id) {
   .done { text-align: center; padding: 24px 0; } .done h2 { margin: 0 0 8px; color: #0f7b5f; }
   [hidden] { display: none !important; }
 </style></head>
-<body data-state="loading" data-loads="0" data-auto-resume="">
+<body data-state="loading" data-order-id="${escape(id)}" data-loads="0" data-auto-resume="">
 <div class="brand"><b>kustom.</b><small>emulator · order ${escape(id.slice(0, 8))}</small></div>
 <div id="kco-order"><p>Loading…</p></div>
 <div id="kco-error" role="alert" hidden></div>
