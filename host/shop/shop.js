@@ -106,6 +106,7 @@ export async function checkoutPage() {
     cartId,
     termsUrl: new URL('/shop/terms', location.origin).toString(),
     checkoutUrl: new URL('/shop/checkout', location.origin).toString(),
+    events: new URL(location.href).searchParams.get('events') !== 'off', // ?events=off: the polling fallback
     onCart: show,
     onState: (state) => {
       document.body.dataset.checkout = state.phase;

@@ -236,6 +236,24 @@ test("a reload of the checkout page: the same Kustom order, no second one", LIMI
   await s.shot("reloaded");
 });
 
+test("without server-sent events the storefront polls: the iframe still suspends and resumes on the hashes", LIMIT, async (t) => {
+  const s = await shop(t);
+  const { body: { cartId } } = await s.w.call("POST", "/ingress/commerce/carts", { locale: "sv-SE" });
+  const { body: cart } = await s.w.call("POST", `/ingress/commerce/carts/${cartId}/add-item`, { productNumber: "MUG-1", quantity: 1 });
+  const streams = [];
+  s.page.on("request", (request) => { if (request.url().endsWith("/events")) streams.push(request.url()); });
+  await s.page.goto(`${s.w.hostUrl}/shop/checkout?cart=${cartId}&events=off`);
+  await s.iframeIs("ready");
+  const orderId = (await s.cart(cartId)).fields.kustomOrderId;
+  await s.slowSync(orderId, 4000); // well beyond a polling interval (2 s)
+  const { body: more } = await s.w.call("POST", `/ingress/commerce/carts/${cartId}/set-quantity`, { cartItemId: cart.items[0].cartItemId, quantity: 4 });
+  await s.iframeIs("suspended", 3000); // seen by a poll, before Kustom has the new cart
+  assert.equal((await s.w.kustom(`/checkout/v3/orders/${orderId}`)).order_amount, minor(cart));
+  await s.iframeIs("ready", 10_000);
+  assert.equal(await s.shownAmount(), minor(more), "resumed on the new total");
+  assert.deepEqual(streams, [], "no event stream was opened");
+});
+
 test("the Vue component: the same checkout, following the cart", LIMIT, async (t) => {
   const s = await shop(t);
   const { body: { cartId } } = await s.w.call("POST", "/ingress/commerce/carts", { locale: "sv-SE" });
