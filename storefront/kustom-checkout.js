@@ -77,7 +77,7 @@
  * @property {string} confirmed
  * @property {string} noSnippet
  * @property {string} loadFailed
- * @property {(code: string, message: string) => string} ingressError
+ * @property {(code: string, message: string, status: number) => string} ingressError
  * @property {(code: string) => string} unsyncable
  * @property {(code: string|null, message: string|null) => string} confirmFailed
  */
@@ -89,9 +89,10 @@ export const DEFAULT_MESSAGES = {
   confirmed: 'Thank you! Your order is confirmed.',
   noSnippet: 'No checkout snippet returned',
   loadFailed: 'Failed to load Kustom Checkout',
-  ingressError: (code, message) => code === 'CART_EMPTY' ? 'Your cart is empty.'
-    : code === 'CART_NOT_OPEN' ? 'This cart has already been checked out.'
-      : `Kustom Checkout could not be loaded: ${message}`,
+  ingressError: (code, message, status) => code === 'CART_EMPTY' ? 'Your cart is empty.'
+    : UNSYNCABLE_REASONS[code] ? `${UNSYNCABLE_REASONS[code]} Change your cart to pay with Kustom. (${code})`
+      : status >= 500 ? `Kustom Checkout could not be loaded right now. Please try again in a moment. (${code})`
+        : `Kustom Checkout could not be loaded: ${message}`,
   unsyncable: (code) => `${UNSYNCABLE_REASONS[code] ?? 'Your cart cannot be paid with Kustom as it is now.'} ` +
     `Change your cart to continue. (${code})`,
   confirmFailed: (code, message) => code === 'AMOUNT_MISMATCH'
@@ -332,7 +333,7 @@ export function mountKustomCheckout(container, options) {
     if (!answer.ok) {
       const { code, message } = failure(answer.body);
       if (code === 'CART_NOT_OPEN') return confirmFlow(); // paid already (push or another tab)
-      return show('error', message ? messages.ingressError(code ?? 'ERROR', message) : messages.loadFailed, code);
+      return show('error', message ? messages.ingressError(code ?? 'ERROR', message, answer.status) : messages.loadFailed, code);
     }
     state.kustomOrderId = answer.body.kustomOrderId ?? null;
     if (answer.body.status === 'checkout_complete') return confirmFlow(answer.body.htmlSnippet); // paid, not yet confirmed

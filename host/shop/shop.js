@@ -115,4 +115,6 @@ export async function checkoutPage() {
     },
   });
   window.kustomCheckout = checkout; // for a person poking at it in the console
+  const cart = await api('GET', `/${cartId}`).catch(() => null);
+  if (cart && !checkout.state.cart) show(cart); // the checkout has not brought it yet (e.g. it failed)
 }

@@ -94,7 +94,7 @@ test("the whole purchase: the iframe follows a quantity change (suspend, resume 
   assert.equal(await s.shownAmount(), minor(cart), "the iframe shows the cart's total");
   assert.equal(await s.iframe.getByTestId("kco-total").textContent(), await s.page.getByTestId("cart-total").textContent(), "the same total as the shop shows");
 
-  await s.slowSync(orderId, 1500);
+  await s.slowSync(orderId, 2500);
   await s.page.getByTestId("line-MUG-1").getByRole("button", { name: "one more" }).click();
   await s.iframeIs("suspended", 1000); // at once: long before Kustom has the new cart
   const during = await s.cart(cartId);
@@ -234,6 +234,25 @@ test("a reload of the checkout page: the same Kustom order, no second one", LIMI
   const created = (await s.w.control("/requests")).body.filter((r) => r.method === "POST" && r.path === "/checkout/v3/orders");
   assert.equal(created.length, 1, "Kustom was asked for one order only");
   await s.shot("reloaded");
+});
+
+test("Kustom down when the checkout opens: the shopper is told, and a reload brings the checkout", LIMIT, async (t) => {
+  const s = await shop(t);
+  await s.w.control("/faults", { method: "POST", path: "/checkout/v3/orders", status: 503 });
+  await s.page.goto(`${s.w.hostUrl}/shop/`);
+  await s.page.getByTestId("add-MUG-1").click();
+  await s.page.getByTestId("qty-MUG-1").waitFor();
+  await s.page.getByTestId("go-checkout").click();
+  await s.alert.waitFor({ state: "visible" });
+  assert.match(await s.alert.textContent(), /^Kustom Checkout could not be loaded right now\. Please try again in a moment\. \(KUSTOM_UNAVAILABLE\)$/);
+  await s.page.getByTestId("line-MUG-1").waitFor(); // the cart is still there
+  assert.equal(await s.page.locator("#klarna-checkout-iframe").count(), 0, "no iframe");
+  assert.equal(await s.page.locator('.kustom-checkout[data-phase="error"]').count(), 1);
+  await s.shot("kustom-down");
+  await s.page.reload();
+  await s.iframeIs("ready");
+  assert.ok(await s.alert.isHidden());
+  assert.equal(await s.shownAmount(), minor(await s.cart(await s.cartId())));
 });
 
 test("without server-sent events the storefront polls: the iframe still suspends and resumes on the hashes", LIMIT, async (t) => {
