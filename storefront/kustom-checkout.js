@@ -72,6 +72,7 @@
 
 /**
  * @typedef {object} Messages
+ * @property {string} loading
  * @property {string} updating
  * @property {string} confirming
  * @property {string} confirmed
@@ -84,6 +85,7 @@
 
 /** @type {Messages} */
 export const DEFAULT_MESSAGES = {
+  loading: 'Loading checkout…',
   updating: 'Updating order… Please wait.',
   confirming: 'Confirming your payment…',
   confirmed: 'Thank you! Your order is confirmed.',
@@ -220,7 +222,7 @@ export function mountKustomCheckout(container, options) {
     root.dataset.phase = phase;
     notice.hidden = !(phase === 'syncing' || phase === 'confirming' || phase === 'loading');
     notice.textContent = phase === 'syncing' ? messages.updating : phase === 'confirming' ? messages.confirming
-      : phase === 'loading' ? 'Loading checkout…' : '';
+      : phase === 'loading' ? messages.loading : '';
     alert.hidden = !(phase === 'error' || phase === 'blocked');
     alert.textContent = alert.hidden ? '' : (message ?? '');
     snippetBox.hidden = !snippetShown || phase === 'confirming' || phase === 'confirmed';
