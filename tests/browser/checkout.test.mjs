@@ -94,9 +94,9 @@ test("the whole purchase: the iframe follows a quantity change (suspend, resume 
   assert.equal(await s.shownAmount(), minor(cart), "the iframe shows the cart's total");
   assert.equal(await s.iframe.getByTestId("kco-total").textContent(), await s.page.getByTestId("cart-total").textContent(), "the same total as the shop shows");
 
-  await s.slowSync(orderId, 2500);
+  await s.slowSync(orderId, 4000);
   await s.page.getByTestId("line-MUG-1").getByRole("button", { name: "one more" }).click();
-  await s.iframeIs("suspended", 1000); // at once: long before Kustom has the new cart
+  await s.iframeIs("suspended", 2000); // at once: long before Kustom has the new cart (checked next)
   const during = await s.cart(cartId);
   assert.notEqual(during.fields.kustomPendingHash, during.fields.kustomSyncHash, "suspended while the hashes differ");
   assert.equal((await s.w.kustom(`/checkout/v3/orders/${orderId}`)).order_amount, minor(cart), "Kustom still holds the old cart");
@@ -171,7 +171,7 @@ test("a cart change during the customer's payment: Kustom's validation refuses t
   const s = await shop(t, { emulatorArgs: LATE_PUSH });
   const { cartId, cart, orderId } = await s.toCheckout({ "TS-RED-M": 1, "MUG-1": 1 });
   const mug = cart.items.find((i) => i.productNumber === "MUG-1");
-  await s.slowSync(orderId, 3000); // Kustom keeps the old cart while the customer's purchase is in flight
+  await s.slowSync(orderId, 4000); // Kustom keeps the old cart while the customer's purchase is in flight
   // The customer presses the button; before Kustom handles it, the cart changes in another tab.
   await s.page.route("**/__emulator/orders/*/complete", async (route) => {
     await s.w.call("POST", `/ingress/commerce/carts/${cartId}/set-quantity`, { cartItemId: mug.cartItemId, quantity: 3 });
