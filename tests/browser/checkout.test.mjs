@@ -271,6 +271,7 @@ test("without server-sent events the storefront polls: the iframe still suspends
   await s.iframeIs("ready", 10_000);
   assert.equal(await s.shownAmount(), minor(more), "resumed on the new total");
   assert.deepEqual(streams, [], "no event stream was opened");
+  await s.shot("polling");
 });
 
 test("the Vue component: the same checkout, following the cart", LIMIT, async (t) => {
