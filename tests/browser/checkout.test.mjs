@@ -153,9 +153,9 @@ test("the shopper closes the tab right after paying: Kustom's push completes the
   let redirected;
   const redirect = new Promise((resolve) => { redirected = resolve; });
   await s.page.route(/redirect_status=succeeded/, (route) => { redirected(route.request().url()); return route.abort(); });
+  await s.shot("closed-tab"); // the last the shopper saw (a page mid-navigation cannot be captured)
   await s.pay();
   assert.match(await redirect, /cart=/, "Kustom sent the shopper to the confirmation page");
-  await s.shot("closed-tab");
   await s.page.close(); // gone before the confirmation page could load
   await waitFor(async () => (await s.w.state()).carts[cartId].state === "completed", 10_000, "the push to complete the cart");
   const payments = await s.payments(orderId);
