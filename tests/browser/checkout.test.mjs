@@ -45,13 +45,14 @@ after(async () => {
 async function shop(t, options) {
   const w = await world(t, options);
   const page = await context.newPage();
-  const problems = [];
+  const problems = [], streams = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("request", (request) => { if (request.url().endsWith("/events")) streams.push(request.url()); });
   t.after(() => page.close().catch(() => {}));
   const iframe = page.frameLocator("#klarna-checkout-iframe");
   const kco = iframe.locator("body");
   const s = {
-    w, page, iframe, kco, problems,
+    w, page, iframe, kco, problems, streams,
     /// Until the iframe's page is in this state (loading, ready, suspended, paying, …).
     iframeIs: (state, timeout) => iframe.locator(`body[data-state="${state}"]`).waitFor({ state: "attached", timeout }),
     /// The order total the iframe shows, in minor units.
@@ -93,6 +94,7 @@ test("the whole purchase: the iframe follows a quantity change (suspend, resume 
   assert.ok(orderId, "the cart has its Kustom order");
   assert.equal(await s.shownAmount(), minor(cart), "the iframe shows the cart's total");
   assert.equal(await s.iframe.getByTestId("kco-total").textContent(), await s.page.getByTestId("cart-total").textContent(), "the same total as the shop shows");
+  assert.deepEqual(s.streams, [`${s.w.hostUrl}/ingress/commerce/carts/${cartId}/events`], "the storefront follows the cart's event stream");
 
   await s.slowSync(orderId, 4000);
   await s.page.getByTestId("line-MUG-1").getByRole("button", { name: "one more" }).click();
@@ -259,8 +261,6 @@ test("without server-sent events the storefront polls: the iframe still suspends
   const s = await shop(t);
   const { body: { cartId } } = await s.w.call("POST", "/ingress/commerce/carts", { locale: "sv-SE" });
   const { body: cart } = await s.w.call("POST", `/ingress/commerce/carts/${cartId}/add-item`, { productNumber: "MUG-1", quantity: 1 });
-  const streams = [];
-  s.page.on("request", (request) => { if (request.url().endsWith("/events")) streams.push(request.url()); });
   await s.page.goto(`${s.w.hostUrl}/shop/checkout?cart=${cartId}&events=off`);
   await s.iframeIs("ready");
   const orderId = (await s.cart(cartId)).fields.kustomOrderId;
@@ -270,7 +270,7 @@ test("without server-sent events the storefront polls: the iframe still suspends
   assert.equal((await s.w.kustom(`/checkout/v3/orders/${orderId}`)).order_amount, minor(cart));
   await s.iframeIs("ready", 10_000);
   assert.equal(await s.shownAmount(), minor(more), "resumed on the new total");
-  assert.deepEqual(streams, [], "no event stream was opened");
+  assert.deepEqual(s.streams, [], "no event stream was opened");
   await s.shot("polling");
 });
 
