@@ -7,6 +7,7 @@ import { randomUUID, randomBytes } from 'node:crypto';
 import { checkShippingOptions, withShipping, withoutShipping, omSelectedShippingOption, checkShippingInfo } from './shipping.mjs';
 import { customerTypes, omCustomer, checkCustomerDetails } from './customer.mjs';
 import { checkCaptureBody, checkRefundBody } from './om-bodies.mjs';
+import { snippet, iframePage } from './checkout-iframe.mjs';
 
 const SEC = 1000, MIN = 60 * SEC, HOUR = 60 * MIN, DAY = 24 * HOUR;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -44,8 +45,6 @@ const glob = (p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()
 const isHttpUrl = (v) => {
   try { return ['http:', 'https:'].includes(new URL(v.replaceAll('{checkout.order.id}', 'x')).protocol); } catch { return false; }
 };
-const snippet = (id, kind) => `<div id="klarna-checkout-container" style="overflow-x: hidden;">` +
-  `<!-- Kustom emulator: ${kind} iframe for order ${id} --></div>`;
 
 /** §2.2–2.8 and §10.2: every broken rule as a `Bad value: <path>` message (empty when valid). */
 export function checkOrder(o, { create = false, taxTolerance = 0 } = {}) {
@@ -208,10 +207,10 @@ export async function startEmulator(options = {}) {
     const order = strip(body), bad = checkOrder(order, { create: true, taxTolerance: opt.orderTaxTolerance });
     if (bad.length) return badValue(bad);
     const id = randomUUID(), t = now();
-    const co = { id, touchedAt: t, aborted: false, customerAddress: false, validations: [], om: null,
+    const co = { id, base, touchedAt: t, aborted: false, customerAddress: false, validations: [], om: null,
       acknowledgements: [], pushes: [], pushStopped: null, nextPushAt: null, notifications: [],
       order: { order_id: id, name: 'Kustom Emulator Store', status: 'checkout_incomplete', ...normalize(order),
-        html_snippet: snippet(id, 'checkout'), started_at: iso(t), last_modified_at: iso(t) } };
+        html_snippet: snippet(base, id, 'checkout'), started_at: iso(t), last_modified_at: iso(t) } };
     state.orders.set(id, co);
     return reply(201, co.order, { Location: `${base}/checkout/v3/orders/${id}` });
   }
@@ -299,7 +298,7 @@ export async function startEmulator(options = {}) {
 
   function finish(co, fraud) {
     const t = now(), o = co.order;
-    Object.assign(o, { status: 'checkout_complete', completed_at: iso(t), last_modified_at: iso(t), html_snippet: snippet(co.id, 'confirmation') });
+    Object.assign(o, { status: 'checkout_complete', completed_at: iso(t), last_modified_at: iso(t), html_snippet: snippet(co.base, co.id, 'confirmation') });
     co.touchedAt = co.completedMs = t;
     co.om = clone({ order_id: co.id, status: fraud === 'REJECTED' ? 'CANCELLED' : 'AUTHORIZED', fraud_status: fraud,
       order_amount: o.order_amount, original_order_amount: o.order_amount, captured_amount: 0, refunded_amount: 0,
@@ -617,6 +616,9 @@ export async function startEmulator(options = {}) {
     let text = '';
     for await (const chunk of req.setEncoding('utf8')) text += chunk;
     const path = new URL(req.url, 'http://localhost').pathname;
+    const page = req.method === 'GET' && /^\/__emulator\/kco\/orders\/([^/]+)$/.exec(path); // the checkout iframe's page
+    if (page && !state.orders.has(page[1])) return send(res, reply(404, { error: `no order ${page[1]}` }));
+    if (page) return send(res, { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body: iframePage(page[1]) });
     if (path.startsWith('/__emulator/')) return send(res, await control(req.method, path, parse(text) ?? {}));
     const fault = takeFault(req.method, path);
     if (fault?.delay_ms) await sleep(fault.delay_ms);
