@@ -44,8 +44,9 @@ function cart(n, fields = { kustomOrderId: ORDER }) {
 function scenarios(n) {
   const rule = load("rules/cart-kustom-sync");
   const ruleInput = { ...cart(n), settings, now };
-  const scheduled = rule.run(ruleInput).effects[1].parameters;
-  const payload = scheduled.payload;
+  const ruleOutput = rule.run(ruleInput);
+  const scheduled = ruleOutput.effects[1].parameters;
+  const payload = ruleOutput.effects[0].fields.kustomPendingPayload;
   const order = { ...payload, order_id: ORDER, status: "checkout_incomplete", purchase_country: "se", locale: "sv-SE",
     merchant_reference1: CART, html_snippet: "<div id=\"klarna-checkout-container\"></div>" };
   const stored = { ...cart(n).fields, kustomPendingHash: scheduled.hash, kustomSyncHash: scheduled.hash };

@@ -6,9 +6,8 @@
 use crate::cart::RenderedCart;
 use crate::error::AppError;
 use crate::error::Code;
-use crate::jobs::SyncJobParameters;
-use crate::payload::CartPayload;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -63,15 +62,13 @@ pub fn json_text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// A JSON value in an output: a tree, or one of the typed values the sync rule sends in bulk,
-/// printed straight from its struct. Turning the payload into trees (twice) only to print them
-/// was a fifth of the hot path's time. The printed text is the same: the structs declare their
-/// fields in the sorted order a tree prints them in.
+/// A JSON value in an output: a tree, or text printed once already (the sync payload, whose
+/// text is also what its hash is taken over). Printing the payload again for each place it
+/// appears was most of the hot path's output cost.
 #[derive(Clone, Debug)]
 pub enum Json {
     Value(Value),
-    Payload(CartPayload),
-    SyncJob(SyncJobParameters),
+    Raw(Box<RawValue>),
 }
 
 /// The custom fields a `setDynamicFields` writes.
@@ -94,8 +91,7 @@ impl Serialize for Json {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Json::Value(value) => value.serialize(serializer),
-            Json::Payload(payload) => payload.serialize(serializer),
-            Json::SyncJob(parameters) => parameters.serialize(serializer),
+            Json::Raw(text) => text.serialize(serializer),
         }
     }
 }

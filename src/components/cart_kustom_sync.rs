@@ -9,7 +9,7 @@
 use crate::cart::RenderedCart;
 use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
-use crate::hash::{payload_hash, short};
+use crate::hash::{short, Printed};
 use crate::host::{
     finish, DynamicFields, Effect, Envelope, Interrupt, Json, Output, TicketCommand,
 };
@@ -59,7 +59,8 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         Ok(payload) => payload,
         Err(refusal) => return Ok(refuse(&cart, order_id, pending, refusal)),
     };
-    let hash = payload_hash(&payload);
+    // Printed once: the hash is taken over this text, and the cart stores this text.
+    let Printed { text, hash } = Printed::of(&payload);
 
     // Converged on this exact payload: Kustom holds it and no other sync is in flight.
     // (Comparing with the synced hash alone is not enough: after A → B → A, a job for B is in
@@ -77,15 +78,11 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
 
     let mut fields_to_set = DynamicFields::new();
     fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash).into());
-    fields_to_set.insert(
-        fields::PENDING_PAYLOAD_KEY.into(),
-        Json::Payload(payload.clone()),
-    );
+    fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), Json::Raw(text));
     let parameters = SyncJobParameters {
         cart_id: cart.cart_id.clone(),
         kustom_order_id: order_id.to_string(),
         hash: hash.clone(),
-        payload,
         attempt: 0,
         reassert: false,
     };
@@ -95,7 +92,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         }),
         Effect::ScheduleJob {
             definition: JOB_DEFINITION.into(),
-            parameters: Json::SyncJob(parameters),
+            parameters: json!(parameters).into(),
             at: now.to_iso(),
         },
     ];
@@ -142,11 +139,13 @@ fn refuse(cart: &RenderedCart, order_id: &str, pending: Option<&str>, refusal: A
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::payload_hash;
     use crate::host::json_text;
 
-    /// The output prints the typed values directly; the text must be what their trees print.
+    /// The payload is printed once; that text must be what its tree prints, and its hash the
+    /// payload's hash.
     #[test]
-    fn typed_values_print_as_their_trees() {
+    fn the_printed_payload_is_its_tree_and_hashes_as_the_payload() {
         let cart: RenderedCart = serde_json::from_value(json!({
             "cartId": "c \"1\"", "cartState": "open", "currencyCode": "SEK", "taxIncluded": true,
             "orderTotal": 272.9, "orderTaxTotal": 29.5, "shippingTotal": 49, "shippingTax": 9.8,
@@ -156,23 +155,12 @@ mod tests {
         }))
         .unwrap();
         let payload = payload::build(&cart).unwrap();
-        let typed = Json::Payload(payload.clone());
+        let printed = Printed::of(&payload);
+        assert_eq!(printed.text.get(), json_text(&json!(payload)));
+        assert_eq!(printed.hash, payload_hash(&payload));
         assert_eq!(
-            serde_json::to_string(&typed).unwrap(),
+            serde_json::to_string(&Json::Raw(printed.text)).unwrap(),
             json_text(&json!(payload))
         );
-        for (attempt, reassert) in [(0, false), (3, true), (0, true), (2, false)] {
-            let parameters = SyncJobParameters {
-                attempt,
-                cart_id: cart.cart_id.clone(),
-                hash: payload_hash(&payload),
-                kustom_order_id: "o".into(),
-                payload: payload.clone(),
-                reassert,
-            };
-            let tree = json_text(&json!(parameters));
-            let typed = Json::SyncJob(parameters);
-            assert_eq!(serde_json::to_string(&typed).unwrap(), tree);
-        }
     }
 }
