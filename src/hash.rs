@@ -29,22 +29,6 @@ pub fn payload_hash(payload: &crate::payload::CartPayload) -> String {
     )
 }
 
-/// A payload printed once: its canonical text, to send as it is, and the hash of that text.
-pub struct Printed {
-    pub text: Box<serde_json::value::RawValue>,
-    pub hash: String,
-}
-
-impl Printed {
-    pub fn of(payload: &crate::payload::CartPayload) -> Printed {
-        let text = serde_json::to_string(payload).unwrap_or_default();
-        let hash = hex_sha256(text.as_bytes());
-        // The text is serde_json's own output: valid JSON, so this cannot fail; `null` if it did.
-        let text = serde_json::value::RawValue::from_string(text).unwrap_or_default();
-        Printed { text, hash }
-    }
-}
-
 fn hex_sha256(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);

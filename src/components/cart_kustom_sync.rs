@@ -9,7 +9,7 @@
 use crate::cart::RenderedCart;
 use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
-use crate::hash::{short, Printed};
+use crate::hash::{payload_hash, short};
 use crate::host::{
     finish, DynamicFields, Effect, Envelope, Interrupt, Json, Output, TicketCommand,
 };
@@ -59,8 +59,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         Ok(payload) => payload,
         Err(refusal) => return Ok(refuse(&cart, order_id, pending, refusal)),
     };
-    // Printed once: the hash is taken over this text, and the cart stores this text.
-    let Printed { text, hash } = Printed::of(&payload);
+    let hash = payload_hash(&payload);
 
     // Converged on this exact payload: Kustom holds it and no other sync is in flight.
     // (Comparing with the synced hash alone is not enough: after A → B → A, a job for B is in
@@ -78,7 +77,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
 
     let mut fields_to_set = DynamicFields::new();
     fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash).into());
-    fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), Json::Raw(text));
+    fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), Json::Payload(payload));
     let parameters = SyncJobParameters {
         cart_id: cart.cart_id.clone(),
         kustom_order_id: order_id.to_string(),
@@ -139,13 +138,12 @@ fn refuse(cart: &RenderedCart, order_id: &str, pending: Option<&str>, refusal: A
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::payload_hash;
     use crate::host::json_text;
 
-    /// The payload is printed once; that text must be what its tree prints, and its hash the
-    /// payload's hash.
+    /// The output prints the payload straight from its struct; the text must be what its tree
+    /// prints, and what its hash is taken over.
     #[test]
-    fn the_printed_payload_is_its_tree_and_hashes_as_the_payload() {
+    fn the_typed_payload_prints_as_its_tree() {
         let cart: RenderedCart = serde_json::from_value(json!({
             "cartId": "c \"1\"", "cartState": "open", "currencyCode": "SEK", "taxIncluded": true,
             "orderTotal": 272.9, "orderTaxTotal": 29.5, "shippingTotal": 49, "shippingTax": 9.8,
@@ -155,12 +153,11 @@ mod tests {
         }))
         .unwrap();
         let payload = payload::build(&cart).unwrap();
-        let printed = Printed::of(&payload);
-        assert_eq!(printed.text.get(), json_text(&json!(payload)));
-        assert_eq!(printed.hash, payload_hash(&payload));
+        let tree = json_text(&json!(payload));
         assert_eq!(
-            serde_json::to_string(&Json::Raw(printed.text)).unwrap(),
-            json_text(&json!(payload))
+            serde_json::to_string(&Json::Payload(payload.clone())).unwrap(),
+            tree
         );
+        assert_eq!(payload_hash(&payload), crate::hash::hash_of(&payload));
     }
 }
