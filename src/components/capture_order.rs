@@ -219,7 +219,7 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
     })?;
     let amount_minor = amount
         .to_minor_units(exponent)
-        .filter(|minor| *minor > 0)
+        .filter(|minor| (1..=kustom::MAX_CAPTURED_AMOUNT).contains(minor))
         .ok_or_else(|| {
             AppError::bad_input(
                 "amount",
@@ -227,6 +227,13 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
             )
         })?;
     kustom::checked_order_id(&parameters.kustom_order_id)?;
+    if parameters.payment_capture_id.chars().count() > kustom::MAX_REFERENCE_CHARS {
+        // It is the capture's `reference` at Kustom.
+        return Err(AppError::bad_input(
+            "paymentCaptureId",
+            "longer than Kustom's capture reference takes",
+        ));
+    }
     Ok(Job {
         now: Instant::parse(&envelope.now)?,
         parameters,

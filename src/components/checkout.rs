@@ -208,16 +208,16 @@ fn merchant_callback_urls(settings: &Settings) -> Result<(String, String), AppEr
         .map(str::trim)
         .unwrap_or("")
         .trim_end_matches('/');
-    if !is_https_url(base) && !is_loopback_http(base) {
+    let push = format!("{base}/ingress/kustom/webhook/push?kustom_order_id={{checkout.order.id}}");
+    // The longer of the two, composed, must fit Kustom's 2000 characters; the value is never
+    // quoted (it is a setting).
+    if (!is_https_url(base) && !is_loopback_http(base)) || push.len() > 2000 {
         return Err(AppError::new(
             "BAD_SETTINGS",
-            format!("publicBaseUrl must be the shop's https base URL (Kustom calls back over https; plain http only on the loopback), got {base:?}"),
+            "publicBaseUrl must be the shop's https base URL, short enough for Kustom's 2000-character callback URLs (Kustom calls back over https; plain http only on the loopback)",
         ));
     }
-    Ok((
-        format!("{base}/ingress/kustom/webhook/push?kustom_order_id={{checkout.order.id}}"),
-        format!("{base}/ingress/kustom/validate"),
-    ))
+    Ok((push, format!("{base}/ingress/kustom/validate")))
 }
 
 fn existing_order(
@@ -316,6 +316,15 @@ fn create_order(
         Ok(market) => market,
         Err(message) => return Ok(error_answer(422, "MARKET_UNKNOWN", message, vec![])),
     };
+    if cart.cart_id.len() > 255 {
+        // Kustom's merchant_reference1 takes 255 characters.
+        return Ok(error_answer(
+            422,
+            "CART_ID_TOO_LONG",
+            "the cart id is longer than Kustom's merchant_reference1 takes",
+            vec![],
+        ));
+    }
     let mut body = json!(payload);
     body["purchase_country"] = json!(country);
     body["locale"] = json!(locale);

@@ -28,7 +28,7 @@ use crate::decimal::Decimal;
 use crate::error::{parse, AppError};
 use crate::fields::dynamic_key;
 use crate::host::{json_text, Call, DynamicFields, Effect, Interrupt, Steps, TicketCommand};
-use crate::kustom::{self, CheckoutOrder, OmOrder, Outcome};
+use crate::kustom::{self, OmOrder, OrderSummary, Outcome};
 use crate::payload;
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
@@ -166,7 +166,10 @@ fn read_paid_order(
     let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
     match kustom::classify(&reply) {
         Outcome::Success(body) => {
-            let order: CheckoutOrder = parse(&body, "Kustom order")?;
+            let order: OrderSummary = match parse(&body, "Kustom order") {
+                Ok(order) => order,
+                Err(error) => return Ok(Err(unreadable(error))),
+            };
             let status = order
                 .status
                 .clone()
@@ -195,7 +198,10 @@ fn read_paid_order(
     let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
     match kustom::classify(&reply) {
         Outcome::Success(body) => {
-            let order: OmOrder = parse(&body, "Kustom order")?;
+            let order: OmOrder = match parse(&body, "Kustom order") {
+                Ok(order) => order,
+                Err(error) => return Ok(Err(unreadable(error))),
+            };
             Ok(Ok(PaidOrder {
                 complete: true, // an OM order exists only once the purchase completed
                 status: "checkout_complete".into(),
@@ -211,6 +217,13 @@ fn read_paid_order(
         Outcome::ReadOnly => Ok(Err(Completion::Unavailable {
             reason: "read refused".into(),
         })),
+    }
+}
+
+/// Kustom answered 2xx with something that is not an order: as good as no answer.
+fn unreadable(error: AppError) -> Completion {
+    Completion::Unavailable {
+        reason: format!("Kustom's answer is not an order: {}", error.message),
     }
 }
 

@@ -60,6 +60,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         )
         .into());
     }
+    crate::payload::check(&job.payload)?; // never send Kustom what it refuses
     let mut steps = Steps::of_input(input);
     let mut log = Vec::new();
 
@@ -198,7 +199,8 @@ fn read_cart(steps: &mut Steps, cart_id: &str) -> Result<Option<CartRecord>, Int
 fn stored_pending(cart: &CartRecord) -> Option<(String, CartPayload)> {
     let pending = cart.pending_hash.as_deref()?;
     let payload: CartPayload = parse(cart.pending_payload.as_ref()?, "").ok()?;
-    (payload_hash(&payload) == pending).then(|| (pending.to_string(), payload))
+    (payload_hash(&payload) == pending && crate::payload::check(&payload).is_ok())
+        .then(|| (pending.to_string(), payload))
 }
 
 fn stand_down(job: &SyncJobParameters, cart: &CartRecord) -> String {
@@ -274,7 +276,7 @@ fn retry_later(
         let effect = activity(
             job,
             "Syncing the cart to Kustom order {{kustomOrderId}} failed {{attempts}} times, last: {{reason}}. The next cart change retries.",
-            json!({"kustomOrderId": job.kustom_order_id, "attempts": attempt + 1, "reason": reason}),
+            json!({"kustomOrderId": job.kustom_order_id, "attempts": u64::from(job.attempt) + 1, "reason": reason}),
         );
         return Output::done(vec![effect], log);
     };

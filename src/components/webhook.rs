@@ -14,7 +14,7 @@ use crate::cart::RenderedCart;
 use crate::error::parse;
 use crate::fields;
 use crate::host::{finish, Call, Envelope, Interrupt, Output, Steps, TicketCommand};
-use crate::kustom::{self, CheckoutOrder, Outcome};
+use crate::kustom::{self, OrderSummary, Outcome};
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
 
@@ -131,7 +131,7 @@ fn find_cart(
     if cart_id.is_none() {
         let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
         if let Outcome::Success(body) = kustom::classify(&reply) {
-            cart_id = parse::<CheckoutOrder>(&body, "Kustom order")
+            cart_id = parse::<OrderSummary>(&body, "Kustom order")
                 .ok()
                 .and_then(|o| o.merchant_reference1);
         }
