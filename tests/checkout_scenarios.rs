@@ -7,6 +7,12 @@
 //! interleaving of their steps (each call a host performs is one atomic step), with a crash of
 //! either process after any step followed by a retry, and checks at the end of each run: one
 //! payment, the cart completed with exactly that payment, the order acknowledged.
+//!
+//! At every step it also checks the order of calls, whatever the interleaving: a process
+//! creates a payment only after it looked for an existing one (`query payments` for the order),
+//! and Kustom's order is acknowledged only once its payment exists and the cart is completed
+//! with it (an acknowledgement stops Kustom's pushes: one sent too early loses the payment for
+//! good if the process then dies).
 
 use kustom::components::{checkout, confirm, webhook};
 use serde_json::{json, Map, Value};
@@ -264,6 +270,12 @@ impl World {
                     }
                     ("GET", _, true) => json!({"status": 404, "body": ""}),
                     ("POST", true, _) => {
+                        assert!(
+                            self.payments.iter().any(|p| p.1 == id)
+                                && self.cart_state == "completed"
+                                && self.relations.len() == 1,
+                            "invariant: order {id} acknowledged before its payment exists and completes the cart"
+                        );
                         if self.ack_failures > 0 {
                             self.ack_failures -= 1;
                             return json!({"status": 503, "body": ""});
@@ -318,6 +330,18 @@ enum Kind {
 struct Process {
     kind: Kind,
     replies: Vec<Value>,
+    /// Whether this run of the process queried the payments (a fresh run has not).
+    looked_for_payment: bool,
+}
+
+impl Process {
+    fn new(kind: Kind) -> Process {
+        Process {
+            kind,
+            replies: vec![],
+            looked_for_payment: false,
+        }
+    }
 }
 
 fn input(kind: Kind, world: &World, replies: &[Value]) -> Value {
@@ -345,6 +369,17 @@ fn step(world: &mut World, process: &mut Process) -> Option<Value> {
         "{output}"
     );
     if let Some(calls) = output.get("calls") {
+        let call = &calls[0];
+        if call["call"] == "query" && call["set"] == "payments" {
+            process.looked_for_payment = true;
+        }
+        if call["actorType"] == "payment" && call["messages"][0]["type"] == "create" {
+            assert!(
+                process.looked_for_payment,
+                "invariant: {:?} created a payment without looking for an existing one",
+                process.kind
+            );
+        }
         let reply = world.perform(&calls[0]);
         process.replies.push(reply);
         return None;
@@ -451,20 +486,14 @@ fn explore(
             let unacknowledged = next_world.orders[&next_world.order_id()].acknowledged == 0;
             if kind == Kind::Push && unacknowledged && next_world.pushes_left > 0 {
                 next_world.pushes_left -= 1;
-                next.push(Process {
-                    kind: Kind::Push,
-                    replies: vec![],
-                });
+                next.push(Process::new(Kind::Push));
             }
         }
         runs += explore(next_world, next, crashes, format!("{trace} {kind:?}"), seen);
         // or it crashes here (after the steps it made) and is retried from scratch
         if crashes > 0 && !processes[index].replies.is_empty() {
             let mut retried = processes.clone();
-            retried[index] = Process {
-                kind,
-                replies: vec![],
-            };
+            retried[index] = Process::new(kind);
             runs += explore(
                 world.clone(),
                 retried,
@@ -481,14 +510,8 @@ fn explore(
 fn both(world: &World) -> Vec<Process> {
     let _ = world;
     vec![
-        Process {
-            kind: Kind::Confirm,
-            replies: vec![],
-        },
-        Process {
-            kind: Kind::Push,
-            replies: vec![],
-        },
+        Process::new(Kind::Confirm),
+        Process::new(Kind::Push),
     ]
 }
 
@@ -525,10 +548,7 @@ fn confirm_first_then_push_and_push_first_then_confirm() {
     for order in [[Kind::Confirm, Kind::Push], [Kind::Push, Kind::Confirm]] {
         let mut world = paid_world();
         for kind in order {
-            let mut process = Process {
-                kind,
-                replies: vec![],
-            };
+            let mut process = Process::new(kind);
             let response = loop {
                 if let Some(response) = step(&mut world, &mut process) {
                     break response;
@@ -549,10 +569,7 @@ fn confirm_first_then_push_and_push_first_then_confirm() {
 fn acknowledgement_failing_is_retried_by_the_push() {
     let mut world = paid_world();
     world.ack_failures = 2;
-    let mut confirm = Process {
-        kind: Kind::Confirm,
-        replies: vec![],
-    };
+    let mut confirm = Process::new(Kind::Confirm);
     let response = loop {
         if let Some(r) = step(&mut world, &mut confirm) {
             break r;
@@ -568,10 +585,7 @@ fn acknowledgement_failing_is_retried_by_the_push() {
     while world.orders[&world.order_id()].acknowledged == 0 {
         pushes += 1;
         assert!(pushes <= 3);
-        let mut push = Process {
-            kind: Kind::Push,
-            replies: vec![],
-        };
+        let mut push = Process::new(Kind::Push);
         let response = loop {
             if let Some(r) = step(&mut world, &mut push) {
                 break r;
@@ -592,10 +606,7 @@ fn acknowledgement_failing_is_retried_by_the_push() {
 fn confirm_before_payment_says_so_and_changes_nothing() {
     let mut world = World::new(3);
     run_checkout(&mut world);
-    let mut process = Process {
-        kind: Kind::Confirm,
-        replies: vec![],
-    };
+    let mut process = Process::new(Kind::Confirm);
     let response = loop {
         if let Some(r) = step(&mut world, &mut process) {
             break r;
@@ -613,10 +624,7 @@ fn amount_mismatch_at_confirm_is_recorded_once_and_never_completes() {
     let mut world = paid_world();
     world.cart = rendered_cart(4); // changed after the customer paid for 3 mugs
     for _ in 0..2 {
-        let mut process = Process {
-            kind: Kind::Confirm,
-            replies: vec![],
-        };
+        let mut process = Process::new(Kind::Confirm);
         let response = loop {
             if let Some(r) = step(&mut world, &mut process) {
                 break r;
