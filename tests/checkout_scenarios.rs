@@ -509,10 +509,7 @@ fn explore(
 
 fn both(world: &World) -> Vec<Process> {
     let _ = world;
-    vec![
-        Process::new(Kind::Confirm),
-        Process::new(Kind::Push),
-    ]
+    vec![Process::new(Kind::Confirm), Process::new(Kind::Push)]
 }
 
 #[test]

@@ -210,11 +210,7 @@ fn garbage(rng: &mut Rng, depth: u32) -> Value {
                 ])
                 .to_string())
         }
-        4 => Value::Array(
-            (0..rng.below(4))
-                .map(|_| garbage(rng, depth - 1))
-                .collect(),
-        ),
+        4 => Value::Array((0..rng.below(4)).map(|_| garbage(rng, depth - 1)).collect()),
         _ => {
             let mut object = Map::new();
             for _ in 0..rng.below(5) {
@@ -249,8 +245,12 @@ fn garbage_reply(rng: &mut Rng, plausible: Option<&Value>) -> Value {
             }
             reply
         }
-        2 => json!({"error": {"kind": rng.pick(&["timeout", "network", "é", ""]).to_string(), "message": garbage(rng, 0)}}),
-        3 => json!({"actorId": garbage(rng, 0), "errors": [{"code": rng.pick(&["NOT_FOUND", "CONFLICT", "é"]).to_string(), "message": "x"}], "data": garbage(rng, 2)}),
+        2 => {
+            json!({"error": {"kind": rng.pick(&["timeout", "network", "é", ""]).to_string(), "message": garbage(rng, 0)}})
+        }
+        3 => {
+            json!({"actorId": garbage(rng, 0), "errors": [{"code": rng.pick(&["NOT_FOUND", "CONFLICT", "é"]).to_string(), "message": "x"}], "data": garbage(rng, 2)})
+        }
         4 => json!([{"paymentId": garbage(rng, 0), "cartId": garbage(rng, 0)}]),
         5 => json!({"error": {"code": "NOT_FOUND"}}),
         _ => garbage(rng, 3),
@@ -480,10 +480,9 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(prop::sample::select(KEYS.to_vec()), inner, 0..6)
-                .prop_map(|map| Value::Object(
-                    map.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-                )),
+            prop::collection::btree_map(prop::sample::select(KEYS.to_vec()), inner, 0..6).prop_map(
+                |map| Value::Object(map.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            ),
         ]
     })
 }
@@ -500,8 +499,10 @@ fn envelope() -> impl Strategy<Value = Value> {
         any::<u64>(),
     )
         .prop_map(|(fields, replies, now, seed)| {
-            let mut input: Map<String, Value> =
-                fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let mut input: Map<String, Value> = fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
             input.insert("now".into(), json!(now));
             input.insert("replies".into(), Value::Array(replies));
             input.insert("seed".into(), json!(seed));

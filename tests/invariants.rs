@@ -11,33 +11,11 @@ use kustom::cart::RenderedCart;
 use kustom::hash::payload_hash;
 use kustom::payload;
 use serde_json::{json, Map, Value};
-use support::run;
+use support::{drive, run};
 
 const CART: &str = "0b7c2f8e-2a4d-4f7e-9a51-3c1d2e4f5a60";
 const ORDER: &str = "8cf27b55-53e8-6aba-9fb4-7c692e56ddee";
 const PAYMENT: &str = "7a3e9c1d-5b2f-4e8a-9c6d-1f0e2d3c4b5a";
-
-/// Runs `component` to its final output, answering each call with `answer`; returns the
-/// output and every call made, in order.
-fn drive(
-    component: &str,
-    mut input: Value,
-    mut answer: impl FnMut(&Value) -> Value,
-) -> (Value, Vec<Value>) {
-    input["replies"] = json!([]);
-    let mut calls = Vec::new();
-    for _ in 0..30 {
-        let output = run(component, &input);
-        support::shape(&output).unwrap();
-        let Some(call) = output["calls"].get(0) else {
-            return (output, calls);
-        };
-        let reply = answer(call);
-        calls.push(call.clone());
-        input["replies"].as_array_mut().unwrap().push(reply);
-    }
-    panic!("{component} did not finish in 30 steps");
-}
 
 /// A rendered cart in `currency` whose two items cost `prices` (minor units, tax included at
 /// 25 %), with the app's fields on it.
@@ -209,7 +187,10 @@ fn amounts_keep_their_currency_exponent_through_confirm_webhook_and_capture() {
             let input = json!({"route": {"cartId": CART}, "query": {"kustom_order_id": ORDER},
                 "headers": {}, "body": null, "settings": settings(), "now": "2026-11-25T09:30:00Z"});
             let (output, _) = drive(component, input, |call| shop.answer(call));
-            assert_eq!(output["response"]["statusCode"], 200, "{currency} {component}: {output}");
+            assert_eq!(
+                output["response"]["statusCode"], 200,
+                "{currency} {component}: {output}"
+            );
             assert_eq!(shop.payments.len(), 1);
             let payment = &shop.payments[0];
             assert_eq!(payment["currencyCode"], currency);
@@ -267,12 +248,18 @@ fn a_capture_whose_first_request_lands_after_the_retry_is_applied_once() {
     let mut captures: Vec<(String, i64)> = vec![];
     let mut replays: Map<String, Value> = Map::new();
     let mut kustom_applies = |call: &Value, captures: &mut Vec<(String, i64)>| {
-        let key = call["headers"]["Klarna-Idempotency-Key"].as_str().unwrap().to_string();
+        let key = call["headers"]["Klarna-Idempotency-Key"]
+            .as_str()
+            .unwrap()
+            .to_string();
         if let Some(reply) = replays.get(&key) {
             return reply.clone();
         }
         let id = format!("cap-{}", captures.len() + 1);
-        captures.push((id.clone(), call["body"]["captured_amount"].as_i64().unwrap()));
+        captures.push((
+            id.clone(),
+            call["body"]["captured_amount"].as_i64().unwrap(),
+        ));
         let reply = json!({"status": 201, "headers": {"Capture-Id": id}, "body": ""});
         replays.insert(key, reply.clone());
         reply
@@ -349,7 +336,9 @@ fn a_rejected_or_completed_cart_never_schedules_a_sync() {
             input["now"] = json!("2026-11-25T09:30:00Z");
             input["settings"] = settings();
             let output = run("rules/cart-kustom-sync", &input);
-            let effects = output["effects"].as_array().unwrap_or_else(|| panic!("{output}"));
+            let effects = output["effects"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{output}"));
             assert!(
                 effects.iter().all(|e| e["effect"] != "scheduleJob"),
                 "a {state} cart scheduled a sync ({fields}): {output}"
@@ -484,7 +473,11 @@ fn after_a_refusal_or_a_give_up_the_next_change_syncs_again() {
             );
             world.run_jobs(&mut vec![]);
             let hash = payload_hash(&payload_of(&next));
-            assert_eq!(world.dynamic["field:kustomPendingHash"], json!(hash), "{what}");
+            assert_eq!(
+                world.dynamic["field:kustomPendingHash"],
+                json!(hash),
+                "{what}"
+            );
             assert_eq!(world.dynamic["field:kustomSyncHash"], json!(hash), "{what}");
             assert_eq!(
                 world.kustom_holds,
@@ -519,7 +512,11 @@ fn a_permanent_refusal_is_never_retried() {
             json!({"actorId": CART, "errors": [], "data": {"query": {"state": "open", "dynamic": {
                 "field:kustomOrderId": ORDER, "field:kustomPendingHash": hash}}}})
         });
-        assert_eq!(calls.iter().filter(|c| c["call"] == "http").count(), 1, "{status}");
+        assert_eq!(
+            calls.iter().filter(|c| c["call"] == "http").count(),
+            1,
+            "{status}"
+        );
         assert_no_retry("sync job", status, &output);
 
         // The capture job, refused at each of its Kustom calls in turn.
@@ -567,7 +564,9 @@ fn a_permanent_refusal_is_never_retried() {
 }
 
 fn assert_no_retry(what: &str, status: u64, output: &Value) {
-    let effects = output["effects"].as_array().unwrap_or_else(|| panic!("{output}"));
+    let effects = output["effects"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{output}"));
     assert!(
         effects.iter().all(|e| e["effect"] != "scheduleJob"),
         "{what} scheduled a retry after a {status}: {output}"

@@ -61,6 +61,28 @@ pub fn run(component: &str, input: &Value) -> Value {
     try_run(component, input).unwrap_or_else(|panic| panic!("{panic}\ninput: {input}"))
 }
 
+/// Runs `component` to its final output, answering each call with `answer`; returns the
+/// output and every call made, in order.
+pub fn drive(
+    component: &str,
+    mut input: Value,
+    mut answer: impl FnMut(&Value) -> Value,
+) -> (Value, Vec<Value>) {
+    input["replies"] = json!([]);
+    let mut calls = Vec::new();
+    for _ in 0..30 {
+        let output = run(component, &input);
+        shape(&output).unwrap();
+        let Some(call) = output["calls"].get(0) else {
+            return (output, calls);
+        };
+        let reply = answer(call);
+        calls.push(call.clone());
+        input["replies"].as_array_mut().unwrap().push(reply);
+    }
+    panic!("{component} did not finish in 30 steps");
+}
+
 /// A fixture file's JSON (`tests/fixtures/<component id>/<case>.json`).
 pub fn fixture(component: &str, case: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
