@@ -284,7 +284,8 @@ fn composed_urls_and_ids_stay_within_kustoms_limits() {
         let mut input = input_of("ingresses/checkout", "02-creates-the-order");
         let base = format!("https://shop.example/{}", "a".repeat(length - 21));
         input["settings"]["publicBaseUrl"] = json!(base);
-        let output = check_output("ingresses/checkout", &input, &[base.clone()]).unwrap();
+        let output =
+            check_output("ingresses/checkout", &input, std::slice::from_ref(&base)).unwrap();
         match shape(&output).unwrap() {
             "calls" => check_kustom_request(&output["calls"][0]).unwrap(),
             "error" => assert_eq!(output["error"]["code"], "BAD_SETTINGS", "{output}"),

@@ -66,14 +66,19 @@ fn refused(name: &str) -> String {
 
 fn echoed(name: &str) -> Value {
     let output = run(name);
-    let line = output["log"][0].as_str().unwrap_or_else(|| panic!("{name}: {output}"));
+    let line = output["log"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name}: {output}"));
     serde_json::from_str(line).unwrap()
 }
 
 #[wasm_bindgen_test]
 fn values_json_cannot_carry_are_bad_input() {
     for name in ["bigint", "cycle"] {
-        assert!(refused(name).contains("cannot be written as JSON"), "{name}");
+        assert!(
+            refused(name).contains("cannot be written as JSON"),
+            "{name}"
+        );
     }
     for name in ["undefined", "function", "symbol"] {
         assert!(refused(name).contains("not a JSON value"), "{name}");
@@ -94,7 +99,10 @@ fn whatever_is_thrown_while_reading_the_input_is_bad_input_not_a_throw() {
         "proxy ownKeys throws",
     ] {
         let message = refused(name);
-        assert!(message.contains("cannot be written as JSON"), "{name}: {message}");
+        assert!(
+            message.contains("cannot be written as JSON"),
+            "{name}: {message}"
+        );
     }
     assert!(refused("thrown error").contains("toJSON failed"));
     assert!(refused("thrown string").contains("a string was thrown"));

@@ -28,6 +28,9 @@ use crate::settings::Settings;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// Pushes of the cart's payload in one checkout call when the cart keeps changing under it.
+const CATCH_UP_ROUNDS: usize = 3;
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CheckoutRequest {
@@ -134,7 +137,9 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         let reply = steps.http(kustom::read_checkout_order(&settings, order_id)?)?;
         match kustom::classify(&reply) {
             Outcome::Success(body) => {
-                return existing_order(&mut steps, &settings, order_id, body, &payload, &hash)
+                return existing_order(
+                    &mut steps, &settings, cart_id, order_id, body, &payload, &hash,
+                )
             }
             Outcome::NotFound => {} // expired or gone: create a new one below
             Outcome::Transient { reason, .. } => {
@@ -223,6 +228,7 @@ fn merchant_callback_urls(settings: &Settings) -> Result<(String, String), AppEr
 fn existing_order(
     steps: &mut Steps,
     settings: &Settings,
+    cart_id: &str,
     order_id: &str,
     body: Value,
     payload: &CartPayload,
@@ -264,43 +270,67 @@ fn existing_order(
         ));
     }
     // Kustom holds another payload: push the cart's. Hashes are the sync job's to record.
-    let reply = steps.http(kustom::update_order(settings, order_id, json!(payload))?)?;
-    match kustom::classify(&reply) {
-        Outcome::Success(body) => {
-            let updated: CheckoutOrder = parse(&body, "Kustom order").unwrap_or(order);
-            Ok(snippet_answer(
-                &updated,
-                order_id,
-                "checkout_incomplete",
-                vec![],
-                vec![format!(
-                    "Kustom order {order_id} brought up to date ({})",
-                    &hash[..12]
-                )],
-            ))
-        }
-        Outcome::ReadOnly => {
-            // Completed between our read and our update: the read's status is stale.
-            Ok(answer(
-                200,
-                json!({"kustomOrderId": order_id, "status": "checkout_complete"}),
-                vec![],
-                vec![format!("Kustom order {order_id} completed meanwhile")],
-            ))
-        }
-        Outcome::NotFound => Ok(error_answer(
-            502,
-            "KUSTOM_ORDER_GONE",
-            format!("Kustom order {order_id} disappeared; try again"),
-            vec![],
-        )),
-        Outcome::Transient { reason, .. } => {
-            Ok(error_answer(502, "KUSTOM_UNAVAILABLE", reason, vec![]))
-        }
-        Outcome::Permanent(error) => {
-            Ok(error_answer(502, "KUSTOM_REFUSED", error.summary(), vec![]))
+    // Then read the cart again, as the sync job does after its push: if the cart changed
+    // meanwhile, a sync of the newer cart may have finished before our push landed, and nothing
+    // else would undo ours — push the newest, a few rounds at most.
+    let (mut payload, mut hash) = (payload.clone(), hash.to_string());
+    for _ in 0..CATCH_UP_ROUNDS {
+        let reply = steps.http(kustom::update_order(settings, order_id, json!(payload))?)?;
+        match kustom::classify(&reply) {
+            Outcome::Success(body) => {
+                let newest = match render_route_cart(steps, cart_id)? {
+                    Ok(cart) if payload::is_open(&cart) => payload::build(&cart).ok(),
+                    _ => None,
+                };
+                if let Some(newer) = newest.filter(|newer| payload_hash(newer) != hash) {
+                    hash = payload_hash(&newer);
+                    payload = newer;
+                    continue;
+                }
+                let updated: CheckoutOrder = parse(&body, "Kustom order").unwrap_or(order);
+                return Ok(snippet_answer(
+                    &updated,
+                    order_id,
+                    "checkout_incomplete",
+                    vec![],
+                    vec![format!(
+                        "Kustom order {order_id} brought up to date ({})",
+                        &hash[..12]
+                    )],
+                ));
+            }
+            Outcome::ReadOnly => {
+                // Completed between our read and our update: the read's status is stale.
+                return Ok(answer(
+                    200,
+                    json!({"kustomOrderId": order_id, "status": "checkout_complete"}),
+                    vec![],
+                    vec![format!("Kustom order {order_id} completed meanwhile")],
+                ));
+            }
+            Outcome::NotFound => {
+                return Ok(error_answer(
+                    502,
+                    "KUSTOM_ORDER_GONE",
+                    format!("Kustom order {order_id} disappeared; try again"),
+                    vec![],
+                ))
+            }
+            Outcome::Transient { reason, .. } => {
+                return Ok(error_answer(502, "KUSTOM_UNAVAILABLE", reason, vec![]))
+            }
+            Outcome::Permanent(error) => {
+                return Ok(error_answer(502, "KUSTOM_REFUSED", error.summary(), vec![]))
+            }
         }
     }
+    // Still changing: the sync jobs of those changes push the newest; the storefront retries.
+    Ok(error_answer(
+        502,
+        "KUSTOM_UNAVAILABLE",
+        format!("cart {cart_id} kept changing while Kustom order {order_id} was brought up to date; try again"),
+        vec![],
+    ))
 }
 
 fn create_order(

@@ -2,8 +2,10 @@
 //! `kustomSyncHash`.
 //!
 //! Ordering guarantee — an older payload never ends up on Kustom after a newer one:
-//! 1. Read the cart. A job whose hash is no longer `kustomPendingHash` stands down: the rule
-//!    scheduled a newer job when it changed the pending hash.
+//! 1. Read the cart. A job whose hash is no longer `kustomPendingHash` pushes the newest
+//!    pending payload instead of its own (a host crash re-runs a job from the start, and this
+//!    run cannot know whether an earlier one already pushed its now stale payload after the
+//!    newer job's); it stands down only when no valid pending payload is stored.
 //! 2. Push, record the hash as `kustomSyncHash`, then read the cart **again**. If the pending
 //!    hash did not move since our first read, no newer job can have pushed or recorded before
 //!    us (a newer job starts from a read after the change): done, and our last action was a
@@ -73,11 +75,12 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
             ))
         }
     };
-    // What to push: our own payload while it is the pending one; otherwise, only when
-    // re-asserting, the newest pending payload.
+    // What to push: our own payload while it is the pending one; otherwise the newest pending
+    // payload — an earlier run of this job may have pushed (and recorded) ours after a newer
+    // job's and died before re-asserting: a crash re-runs a job from the start, unknowing.
     let mut target = match cart.pending_hash.as_deref() {
         Some(pending) if pending == job.hash => (job.hash.clone(), job.payload.clone()),
-        Some(_) if job.reassert => match stored_pending(&cart) {
+        Some(_) => match stored_pending(&cart) {
             Some(target) => target,
             None => return Ok(Output::done(vec![], vec![stand_down(&job, &cart)])),
         },
