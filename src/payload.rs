@@ -347,8 +347,9 @@ pub fn check(payload: &CartPayload) -> Result<(), AppError> {
             && (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(&line.name))
             && chars(&line.reference) <= KUSTOM_MAX_TEXT_CHARS
             && (0..=MAX_QUANTITY).contains(&line.quantity)
-            && line.unit_price.abs() <= MAX_LINE_AMOUNT
-            && line.total_amount.abs() <= MAX_LINE_AMOUNT
+            // Ranges, not `abs()`: the payload comes from outside and `i64::MIN.abs()` overflows.
+            && (-MAX_LINE_AMOUNT..=MAX_LINE_AMOUNT).contains(&line.unit_price)
+            && (-MAX_LINE_AMOUNT..=MAX_LINE_AMOUNT).contains(&line.total_amount)
             && (0..=MAX_TAX_RATE).contains(&line.tax_rate)
             && (0..=MAX_LINE_AMOUNT).contains(&line.total_discount_amount)
             && wide(line.quantity) * wide(line.unit_price) - wide(line.total_discount_amount)

@@ -382,3 +382,33 @@ fn orders_with_lines_the_app_does_not_know_complete() {
     let output = run("ingresses/validate", &input);
     assert_eq!(output["response"]["statusCode"], 400, "{output}");
 }
+
+/// Integers from outside at the edges of their type (`i64::MIN`, whose negation overflows;
+/// `u64::MAX`) wherever the app reads one: an answer, never a panic (found by the fuzzer).
+#[test]
+fn integers_at_the_edges_of_their_type_are_answered_not_trapped_on() {
+    for value in [json!(i64::MIN), json!(i64::MAX), json!(u64::MAX), json!(-1)] {
+        for field in [
+            "unit_price",
+            "total_amount",
+            "total_tax_amount",
+            "total_discount_amount",
+            "quantity",
+            "tax_rate",
+        ] {
+            let mut input = input_of("jobs/sync-kustom-order", "02-pushes-its-payload");
+            input["payload"]["order_lines"][0][field] = value.clone();
+            if let Ok(payload) =
+                serde_json::from_value::<kustom::payload::CartPayload>(input["payload"].clone())
+            {
+                let hash = kustom::hash::payload_hash(&payload);
+                input["hash"] = json!(hash);
+                input["replies"][0]["data"]["query"]["dynamic"]["field:kustomPendingHash"] =
+                    json!(hash);
+            }
+            let output = check_output("jobs/sync-kustom-order", &input, &[])
+                .unwrap_or_else(|e| panic!("{field} = {value}: {e}"));
+            assert!(output.get("calls").is_none(), "{field} = {value}: {output}");
+        }
+    }
+}

@@ -227,7 +227,10 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
             )
         })?;
     kustom::checked_order_id(&parameters.kustom_order_id)?;
-    if parameters.payment_capture_id.chars().count() > kustom::MAX_REFERENCE_CHARS {
+    if parameters.payment_id.is_empty() {
+        return Err(AppError::bad_input("paymentId", "is empty"));
+    }
+    if !(1..=kustom::MAX_REFERENCE_CHARS).contains(&parameters.payment_capture_id.chars().count()) {
         // It is the capture's `reference` at Kustom.
         return Err(AppError::bad_input(
             "paymentCaptureId",

@@ -96,7 +96,10 @@ pub fn error_answer(
 fn step(input: &Value) -> Result<Output, Interrupt> {
     parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
-    let Some(cart_id) = input["route"]["cartId"].as_str() else {
+    let Some(cart_id) = input["route"]["cartId"]
+        .as_str()
+        .filter(|id| !id.is_empty())
+    else {
         return Ok(error_answer(
             400,
             "BAD_REQUEST",

@@ -63,6 +63,9 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         .into());
     }
     crate::payload::check(&job.payload)?; // never send Kustom what it refuses
+    if job.cart_id.is_empty() {
+        return Err(AppError::bad_input("cartId", "is empty").into());
+    }
     let mut steps = Steps::of_input(input);
     let mut log = Vec::new();
 

@@ -136,7 +136,7 @@ fn find_cart(
                 .and_then(|o| o.merchant_reference1);
         }
     }
-    let Some(cart_id) = cart_id else {
+    let Some(cart_id) = cart_id.filter(|id| !id.is_empty()) else {
         return Ok(None);
     };
     let reply = steps.call(Call::RenderCart { cart_id })?;

@@ -317,10 +317,12 @@ pub fn check_kustom_request(call: &Value) -> Result<(), String> {
         }
     }
     let method = call["method"].as_str().ok_or("no method")?;
-    let path = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        .ok_or_else(|| format!("{url}: no path"))?;
+    // After the base URL, which may carry a path of its own (a proxy's prefix).
+    let path = ["/checkout/v3/", "/ordermanagement/v1/"]
+        .iter()
+        .filter_map(|api| url.find(api).map(|i| &url[i..]))
+        .next()
+        .ok_or_else(|| format!("{url}: not a Kustom API path"))?;
     let segments: Vec<&str> = path.split('/').collect();
     let order_id_ok = |id: &str| {
         !id.is_empty()
