@@ -320,23 +320,35 @@ impl World {
     }
 
     /// Everything that decides what happens next (not the clock: no decision here depends on it).
-    fn state_key(&self) -> String {
+    /// A 128-bit digest of the state, streamed from references: building the key as text (it
+    /// holds every job's replies) was most of the explorer's time.
+    fn state_key(&self) -> u128 {
+        use std::hash::Hasher;
         let jobs: Vec<(&Value, &Value, bool, &Vec<usize>)> = self
             .jobs
             .iter()
             .map(|j| (&j.input["hash"], &j.input["replies"], j.done, &j.waits_for))
             .collect();
-        serde_json::to_string(&json!([
-            self.dynamic,
-            self.kustom,
+        let budget = (
+            self.budget.crashes,
+            self.budget.lost_replies,
+            self.budget.late_pushes,
+        );
+        let state = (
+            &self.dynamic,
+            &self.kustom,
             jobs,
-            self.mutations.len(),
-            self.pushes,
-            format!("{:?}", self.budget),
-            self.in_flight,
-            self.checkout,
-        ]))
-        .unwrap()
+            (self.mutations.len(), self.pushes, budget),
+            &self.in_flight,
+            &self.checkout,
+        );
+        let mut digest = Digest(
+            std::collections::hash_map::DefaultHasher::new(),
+            std::collections::hash_map::DefaultHasher::new(),
+        );
+        digest.1.write_u8(0x5a); // a second, independent 64 bits
+        serde_json::to_writer(&mut digest, &state).unwrap();
+        (u128::from(digest.0.finish()) << 64) | u128::from(digest.1.finish())
     }
 
     fn runnable(&self, index: usize) -> bool {
@@ -419,6 +431,25 @@ impl World {
     }
 }
 
+/// Two hashers fed the same bytes.
+struct Digest(
+    std::collections::hash_map::DefaultHasher,
+    std::collections::hash_map::DefaultHasher,
+);
+
+impl std::io::Write for Digest {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        use std::hash::Hasher;
+        self.0.write(bytes);
+        self.1.write(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Move {
     Job(usize),
@@ -445,7 +476,7 @@ fn explore_from(
     world: World,
     final_cart: &Value,
     trace: &mut Vec<Move>,
-    seen: &mut HashMap<String, usize>,
+    seen: &mut HashMap<u128, usize>,
 ) -> usize {
     let key = world.state_key();
     if let Some(runs) = seen.get(&key) {
