@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo test --workspace
+# The wasm boundary under Node (wasm-bindgen-test): what only a JS engine can show about the glue.
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p component-glue --target wasm32-unknown-unknown
 python3 tests/spec/check_requests.py
 bash scripts/build-package.sh
 # The README's first command runs on the same modules: keep it working.

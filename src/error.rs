@@ -68,6 +68,8 @@ codes! {
     CartNotOpen = "CART_NOT_OPEN",
     /// The cart has no items.
     CartEmpty = "CART_EMPTY",
+    /// The cart id is longer than Kustom's `merchant_reference1` takes (255).
+    CartIdTooLong = "CART_ID_TOO_LONG",
     /// The cart has no Kustom order yet.
     NoKustomOrder = "NO_KUSTOM_ORDER",
     /// Kustom does not know the order (expired, never completed, deleted).

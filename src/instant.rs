@@ -1,8 +1,16 @@
 //! Just enough ISO 8601 / RFC 3339 to schedule a job `seconds` after the host's `now`:
 //! parse `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`, add seconds, print UTC with `Z`.
 //! (A date crate would cost more wasm than this whole module.)
+//!
+//! Instants are kept within years 0000..=9999 (UTC) so that every printed one has the
+//! four-digit year a scheduler parses: `parse` refuses what falls outside once its offset is
+//! applied, and `plus_seconds` stops at the last second of 9999.
 
 use crate::error::AppError;
+
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the instants with a four-digit year.
+const MIN_UNIX_SECONDS: i64 = -62_167_219_200;
+const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
 
 /// Seconds since 1970-01-01T00:00:00Z, and the fractional-second digits as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,6 +21,11 @@ pub struct Instant {
 impl Instant {
     pub fn parse(text: &str) -> Result<Instant, AppError> {
         let bad = || AppError::bad_input("now", format!("{text:?} is not an ISO 8601 instant"));
+        // Every position below is a byte offset: only ASCII text can be sliced at any of them
+        // (a multi-byte character would put a slice inside it, and trap).
+        if !text.is_ascii() {
+            return Err(bad());
+        }
         let bytes = text.as_bytes();
         if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[13] != b':' {
             return Err(bad());
@@ -49,24 +62,36 @@ impl Instant {
             "Z" | "z" => 0,
             _ if rest.len() == 6 && matches!(&rest[..1], "+" | "-") && &rest[3..4] == ":" => {
                 let sign = if rest.starts_with('-') { -1 } else { 1 };
-                sign * (num_at(rest, 1..3).ok_or_else(bad)? * 3600
-                    + num_at(rest, 4..6).ok_or_else(bad)? * 60)
+                let (hours, minutes) = (
+                    num_at(rest, 1..3).ok_or_else(bad)?,
+                    num_at(rest, 4..6).ok_or_else(bad)?,
+                );
+                if hours > 23 || minutes > 59 {
+                    return Err(bad());
+                }
+                sign * (hours * 3600 + minutes * 60)
             }
             _ => return Err(bad()),
         };
         let days = days_from_civil(year, month, day);
-        Ok(Instant {
-            unix_seconds: days * 86_400 + hour * 3600 + minute * 60 + second - offset,
-        })
+        let unix_seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+        if !(MIN_UNIX_SECONDS..=MAX_UNIX_SECONDS).contains(&unix_seconds) {
+            return Err(bad());
+        }
+        Ok(Instant { unix_seconds })
     }
 
     pub fn unix_seconds(&self) -> i64 {
         self.unix_seconds
     }
 
+    /// Later by `seconds`, at most the last second of year 9999.
     pub fn plus_seconds(&self, seconds: i64) -> Instant {
         Instant {
-            unix_seconds: self.unix_seconds + seconds,
+            unix_seconds: self
+                .unix_seconds
+                .saturating_add(seconds)
+                .clamp(MIN_UNIX_SECONDS, MAX_UNIX_SECONDS),
         }
     }
 
@@ -136,6 +161,17 @@ mod tests {
     }
 
     #[test]
+    fn stays_within_four_digit_years() {
+        let first = Instant::parse("0000-01-01T00:00:00Z").unwrap();
+        assert_eq!(first.unix_seconds, MIN_UNIX_SECONDS);
+        assert_eq!(first.to_iso(), "0000-01-01T00:00:00Z");
+        let last = Instant::parse("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(last.unix_seconds, MAX_UNIX_SECONDS);
+        assert_eq!(last.plus_seconds(3600).to_iso(), "9999-12-31T23:59:59Z");
+        assert_eq!(last.plus_seconds(i64::MAX).to_iso(), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
     fn refuses_what_is_not_an_instant() {
         for text in [
             "",
@@ -146,6 +182,15 @@ mod tests {
             "2026-11-25T06:12:57.Z",
             "2026-11-25T06:12:57+0200",
             "２０２６-11-25T06:12:57Z",
+            // multi-byte characters where the parser slices: refused, not trapped on
+            "2026-11-25T06:12:57é",
+            "2026-11-25T06:12:57+é1:00",
+            "2026-11-25T06:12:5€Z",
+            // beyond a four-digit year once the offset is applied, or an offset past 23:59
+            "0000-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-00:01",
+            "2026-11-25T06:12:57+24:00",
+            "2026-11-25T06:12:57+01:60",
         ] {
             assert!(Instant::parse(text).is_err(), "{text:?}");
         }

@@ -68,6 +68,11 @@ pub fn acknowledge(settings: &Settings, order_id: &str) -> Result<Call, AppError
     om_post(settings, order_id, "/acknowledge", None, &key)
 }
 
+/// Kustom's limits on a capture (Order Management spec `CaptureObject`): `captured_amount`
+/// and the length of `reference`.
+pub const MAX_CAPTURED_AMOUNT: i64 = 200_000_000;
+pub const MAX_REFERENCE_CHARS: usize = 255;
+
 /// Client timeout for Order Management calls (plugins use 10 s).
 pub const OM_TIMEOUT_MS: u32 = 10_000;
 
@@ -228,6 +233,20 @@ pub struct CheckoutOrder {
     pub order_amount: i64,
     pub order_tax_amount: i64,
     pub order_lines: Vec<ReceivedLine>,
+}
+
+/// What the completion path decides on, read liberally from a Checkout API order: its status,
+/// amount and currency (and the cart it names). Nothing else is read — not the lines, whose
+/// types Kustom extends (`digital`, `store_credit`, …), nor the customer — so nothing else can
+/// make a paid order unreadable.
+#[derive(Clone, Debug, Deserialize)]
+pub struct OrderSummary {
+    #[serde(default)]
+    pub status: Option<String>,
+    pub purchase_currency: String,
+    pub order_amount: i64,
+    #[serde(default)]
+    pub merchant_reference1: Option<String>,
 }
 
 /// An order line as Kustom echoes it: the fields the app sends, with Kustom's defaults for the

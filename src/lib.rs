@@ -6,7 +6,7 @@
 //! - the host contract: [`host`] (outputs, effects, calls, replaying replies), [`error`];
 //! - the outside world as data: [`kustom`] (requests and reply classification),
 //!   [`ticket`] and [`payment`] (reading actors from a job), [`fields`] (where state lives on the cart),
-//!   [`settings`], [`instant`];
+//!   [`settings`], [`instant`], [`js_text`] (JSON text from a JS engine);
 //! - [`value_de`]: typed inputs from JSON values, naming the path of a bad field;
 //! - [`components`]: one module per Hantera component.
 //!
@@ -23,6 +23,7 @@ pub mod hash;
 pub mod host;
 pub mod instant;
 pub mod jobs;
+pub mod js_text;
 pub mod kustom;
 pub mod payload;
 pub mod payment;

@@ -27,6 +27,12 @@ pub const MAX_LINE_AMOUNT: i64 = 100_000_000;
 const MAX_REFERENCE_CHARS: usize = 64;
 const MAX_NAME_CHARS: usize = 255;
 pub const ROUNDING_REFERENCE: &str = "rounding";
+/// The name of an item that has neither a description nor a product number.
+pub const UNNAMED_ITEM: &str = "Item";
+/// Kustom's limits on a line's `name` and `reference` (Checkout spec `order_line`).
+const KUSTOM_MAX_TEXT_CHARS: usize = 255;
+/// Kustom's limit on a line's `tax_rate` (hundredths of a percent).
+const MAX_TAX_RATE: i64 = 10_000;
 /// Most units of one item: far above any real cart line, and small enough that
 /// `quantity × amount` fits in an `i64` for every amount `Decimal` lets through.
 pub const MAX_QUANTITY: i64 = 1_000_000;
@@ -46,6 +52,11 @@ pub enum LineType {
     SalesTax,
     GiftCard,
     Surcharge,
+    /// A type the app never sends, read from Kustom (`digital`, `store_credit`, one Kustom adds
+    /// later): an order is read liberally, and such a line simply differs from every line the
+    /// app builds. Never sent (`check`).
+    #[serde(other)]
+    Other,
 }
 
 /// One Kustom `order_line`, with exactly the fields the app sends. Fields are declared in
@@ -211,11 +222,16 @@ fn item_lines(cart: &RenderedCart, money: Money, lines: &mut Lines) -> Result<()
             // Nothing is bought; Kustom would show an empty line.
             continue;
         }
-        let name = item
-            .description
-            .as_deref()
-            .filter(|d| !d.trim().is_empty())
-            .unwrap_or(&item.product_number);
+        // Kustom requires a name of at least one character: the description, else the product
+        // number, else a word (an item may carry neither).
+        let name = [
+            item.description.as_deref(),
+            Some(item.product_number.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|text| !text.trim().is_empty())
+        .unwrap_or(UNNAMED_ITEM);
         lines.goods_line(
             LineType::Physical,
             &item.product_number,
@@ -357,6 +373,59 @@ fn rounding_line(cart: &RenderedCart, expected: i64, lines: &mut Lines) -> Resul
         total_discount_amount: 0,
         total_tax_amount: 0,
     })
+}
+
+/// Whether Kustom accepts `payload` as an order update: its limits (Checkout spec `order` and
+/// `order_line`) and money rules (API reference §2.8), exactly. What `build` produces always
+/// passes; a payload that comes from outside — a job's parameters, the one stored on the cart —
+/// is checked before it is sent, so that Kustom is never sent what it refuses.
+pub fn check(payload: &CartPayload) -> Result<(), AppError> {
+    let refuse = |what: String| Err(AppError::bad_input("payload", what));
+    if minor_unit_exponent(&payload.purchase_currency).is_none() {
+        return refuse("purchase_currency is not an ISO 4217 currency".into());
+    }
+    if payload.order_lines.len() > MAX_ORDER_LINES {
+        return refuse(format!("more than {MAX_ORDER_LINES} order lines"));
+    }
+    let (mut amount, mut tax) = (0i128, 0i128);
+    for (index, line) in payload.order_lines.iter().enumerate() {
+        let chars = |text: &str| text.chars().count();
+        let wide = |n: i64| i128::from(n);
+        let fits = line.kind != LineType::Other
+            && (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(&line.name))
+            && chars(&line.reference) <= KUSTOM_MAX_TEXT_CHARS
+            && (0..=MAX_QUANTITY).contains(&line.quantity)
+            // Ranges, not `abs()`: the payload comes from outside and `i64::MIN.abs()` overflows.
+            && (-MAX_LINE_AMOUNT..=MAX_LINE_AMOUNT).contains(&line.unit_price)
+            && (-MAX_LINE_AMOUNT..=MAX_LINE_AMOUNT).contains(&line.total_amount)
+            && (0..=MAX_TAX_RATE).contains(&line.tax_rate)
+            && (0..=MAX_LINE_AMOUNT).contains(&line.total_discount_amount)
+            && wide(line.quantity) * wide(line.unit_price) - wide(line.total_discount_amount)
+                == wide(line.total_amount)
+            && line.total_tax_amount == line_tax(line.total_amount, line.tax_rate);
+        if !fits {
+            return refuse(format!(
+                "order_lines[{index}] breaks Kustom's limits or arithmetic"
+            ));
+        }
+        amount += wide(line.total_amount);
+        tax += wide(match line.kind {
+            LineType::SalesTax => line.total_amount,
+            _ => line.total_tax_amount,
+        });
+    }
+    if payload.order_amount < 0
+        || differs(payload.order_amount, amount)
+        || differs(payload.order_tax_amount, tax)
+    {
+        return refuse("order_amount or order_tax_amount is not the sum of its lines".into());
+    }
+    Ok(())
+}
+
+/// Whether `value` differs from the exact sum `sum`.
+fn differs(value: i64, sum: i128) -> bool {
+    i128::from(value) != sum
 }
 
 /// Whether the sync rule should look at this cart at all.

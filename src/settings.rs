@@ -1,6 +1,9 @@
 //! The app's settings (registry `apps/kustom/settings/<name>`), passed to every component as
 //! `settings`. The key names are our choice ([?] in the platform notes); `manifest.toml`
 //! declares them.
+//!
+//! Settings hold secrets (an API key, a password): **no error names a setting's value**, only
+//! the setting and what is wrong with it, so that nothing secret reaches a log.
 
 use crate::error::AppError;
 use crate::error::Code;
@@ -37,26 +40,44 @@ impl Settings {
     /// The `settings` beside a component's input (the defaults when the host sent none).
     pub fn from_input(input: &serde_json::Value) -> Result<Settings, AppError> {
         match input.get("settings") {
-            Some(settings) => crate::error::parse(settings, "settings"),
+            // The parser's own message quotes the offending value (`invalid type: string
+            // "kco_live_api_…"`): keep only where it is.
+            Some(settings) => crate::value_de::from_value(settings).map_err(|error| {
+                let (path, problem) = match error.path() {
+                    "" | "." => ("settings".to_string(), "must be an object"),
+                    path => (format!("settings.{path}"), "must be text"),
+                };
+                AppError::bad_input(
+                    path,
+                    format!("{problem} (the value is not shown: settings hold secrets)"),
+                )
+            }),
             None => Ok(Settings::default()),
         }
     }
 
-    /// The Kustom API base URL, without a trailing slash.
+    /// The Kustom API base URL, without a trailing slash: https, or plain http to the
+    /// loopback only (a local emulator) — the `Authorization` header travels with every call.
     pub fn api_base_url(&self) -> Result<String, AppError> {
         if let Some(url) = self
             .api_base_url
             .as_deref()
             .filter(|u| !u.trim().is_empty())
         {
-            return Ok(url.trim().trim_end_matches('/').to_string());
+            let url = url.trim().trim_end_matches('/');
+            if !is_base_url(url, "https://") && !is_loopback_http(url) {
+                return Err(AppError::new(Code::BadSettings,
+                    "apiBaseUrl must be an https URL without query or fragment (plain http only to 127.0.0.1 or localhost): the credentials travel with every call",
+                ));
+            }
+            return Ok(url.to_string());
         }
         match self.environment.as_deref().map(str::trim) {
             None | Some("") | Some("playground") => Ok(PLAYGROUND_API.into()),
             Some("production") => Ok(PRODUCTION_API.into()),
-            Some(other) => Err(AppError::new(
+            Some(_) => Err(AppError::new(
                 Code::BadSettings,
-                format!("environment must be \"playground\" or \"production\", not {other:?}"),
+                "environment must be \"playground\" or \"production\"",
             )),
         }
     }
@@ -94,6 +115,29 @@ impl Settings {
             )),
         }
     }
+}
+
+/// `scheme://host[:port][/path]`: a host, no whitespace, no query or fragment (the app appends
+/// its own paths), within Kustom's URL length.
+pub fn is_base_url(url: &str, scheme: &str) -> bool {
+    url.strip_prefix(scheme).is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && url.len() <= 1000
+            && !url.contains(|c: char| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+    })
+}
+
+/// Plain http to the loopback only: a local host talking to the Kustom emulator.
+pub fn is_loopback_http(url: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|prefix| {
+            url.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+            })
+        })
+        && is_base_url(url, "http://")
 }
 
 /// Standard base64 with padding (RFC 4648 §4), for the `Basic` credentials: the only encoding
@@ -191,8 +235,23 @@ mod tests {
         assert_eq!(s.api_base_url().unwrap(), PRODUCTION_API);
         s.api_base_url = Some("http://127.0.0.1:8080/".into());
         assert_eq!(s.api_base_url().unwrap(), "http://127.0.0.1:8080");
+        s.api_base_url = Some("https://proxy.example/kustom/".into());
+        assert_eq!(s.api_base_url().unwrap(), "https://proxy.example/kustom");
+        for refused in [
+            "http://api.kustom.co",
+            "http://127.0.0.1.evil.example",
+            "https://",
+            "https://x?y",
+        ] {
+            s.api_base_url = Some(refused.into());
+            let error = s.api_base_url().unwrap_err();
+            assert_eq!(error.code, "BAD_SETTINGS");
+            assert!(!error.message.contains(refused), "{error}");
+        }
         s.api_base_url = None;
         s.environment = Some("live".into());
-        assert_eq!(s.api_base_url().unwrap_err().code, "BAD_SETTINGS");
+        let error = s.api_base_url().unwrap_err();
+        assert_eq!(error.code, "BAD_SETTINGS");
+        assert!(!error.message.contains("live"), "{error}");
     }
 }

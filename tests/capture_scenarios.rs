@@ -3,6 +3,8 @@
 //! the `capture` rule, `captureOrder` jobs, and a fake Kustom Order Management API that applies
 //! its rules (remaining authorization, statuses, `Klarna-Idempotency-Key` replay). Faults are
 //! injected at every step of a job: a lost reply, or a host crash that re-runs the job.
+//! The fake Kustom also checks an invariant on every capture it receives: never above the
+//! remaining authorization.
 
 use kustom::components::{capture, capture_order};
 use serde_json::{json, Value};
@@ -66,6 +68,17 @@ impl FakeOm {
                 "captures": self.captures.iter().map(|(id, amount, reference)| json!({"capture_id": id, "captured_amount": amount, "reference": reference})).collect::<Vec<_>>()}}),
             ("POST", "/captures") => {
                 let amount = body["captured_amount"].as_i64().unwrap();
+                // The job reads the order right before capturing and never asks for more than
+                // the remaining authorization (Kustom would refuse it).
+                let remaining = if self.status == "EXPIRED" {
+                    0
+                } else {
+                    self.authorized - self.captured
+                };
+                assert!(
+                    amount <= remaining,
+                    "invariant: a capture of {amount} sent with {remaining} authorized remaining"
+                );
                 if !matches!(self.status.as_str(), "AUTHORIZED" | "PART_CAPTURED")
                     || amount > self.authorized - self.captured
                 {

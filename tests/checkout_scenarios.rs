@@ -7,6 +7,12 @@
 //! interleaving of their steps (each call a host performs is one atomic step), with a crash of
 //! either process after any step followed by a retry, and checks at the end of each run: one
 //! payment, the cart completed with exactly that payment, the order acknowledged.
+//!
+//! At every step it also checks the order of calls, whatever the interleaving: a process
+//! creates a payment only after it looked for an existing one (`query payments` for the order),
+//! and Kustom's order is acknowledged only once its payment exists and the cart is completed
+//! with it (an acknowledgement stops Kustom's pushes: one sent too early loses the payment for
+//! good if the process then dies).
 
 use kustom::components::{checkout, confirm, webhook};
 use serde_json::{json, Map, Value};
@@ -19,13 +25,46 @@ fn settings() -> Value {
 }
 
 fn rendered_cart(mugs: i64) -> Value {
-    let mug_total = mugs * 8990;
+    rendered_cart_in(&SEK, mugs)
+}
+
+/// A currency for the carts: its code, minor-unit exponent, and the prices (minor units) of a
+/// T-shirt and a mug, tax included at 25 % (each price divisible by 5, so the tax is exact).
+struct Currency {
+    code: &'static str,
+    exponent: i32,
+    t_shirt: i64,
+    mug: i64,
+}
+
+const SEK: Currency = Currency {
+    code: "SEK",
+    exponent: 2,
+    t_shirt: 19900,
+    mug: 8990,
+};
+const JPY: Currency = Currency {
+    code: "JPY",
+    exponent: 0,
+    t_shirt: 2000,
+    mug: 900,
+};
+const KWD: Currency = Currency {
+    code: "KWD",
+    exponent: 3,
+    t_shirt: 19900,
+    mug: 8995,
+};
+
+fn rendered_cart_in(currency: &Currency, mugs: i64) -> Value {
+    let major = |minor: i64| minor as f64 / 10f64.powi(currency.exponent);
+    let mug_total = mugs * currency.mug;
     json!({
-        "cartId": CART, "cartState": "open", "currencyCode": "SEK", "taxIncluded": true, "locale": "sv-SE",
-        "orderTotal": (19900 + mug_total) as f64 / 100.0, "orderTaxTotal": (3980 + mug_total / 5) as f64 / 100.0,
+        "cartId": CART, "cartState": "open", "currencyCode": currency.code, "taxIncluded": true, "locale": "sv-SE",
+        "orderTotal": major(currency.t_shirt + mug_total), "orderTaxTotal": major(currency.t_shirt / 5 + mug_total / 5),
         "items": [
-            {"productNumber": "TS-RED-M", "quantity": 1, "unitPrice": 199, "total": 199, "tax": 39.8},
-            {"productNumber": "MUG-1", "quantity": mugs, "unitPrice": 89.9, "total": mug_total as f64 / 100.0, "tax": (mug_total / 5) as f64 / 100.0}
+            {"productNumber": "TS-RED-M", "quantity": 1, "unitPrice": major(currency.t_shirt), "total": major(currency.t_shirt), "tax": major(currency.t_shirt / 5)},
+            {"productNumber": "MUG-1", "quantity": mugs, "unitPrice": major(currency.mug), "total": major(mug_total), "tax": major(mug_total / 5)}
         ],
         "address": {"countryCode": "SE"}, "fields": {}
     })
@@ -54,6 +93,12 @@ struct World {
     /// Re-pushes Kustom still makes while the order is not acknowledged (48 h of retries,
     /// bounded here so that a path that never acknowledges fails the check, not the stack).
     pushes_left: u32,
+    /// Whether a crashed process is run again for free. Without: a crashed confirm is gone
+    /// (the browser gave up), and a crashed push comes back only as Kustom's next push, while
+    /// the order is unacknowledged.
+    free_retry: bool,
+    /// What the payment must authorize (major units, as the platform takes amounts).
+    expected_amount: Value,
 }
 
 impl World {
@@ -69,6 +114,8 @@ impl World {
             next_order: 0,
             ack_failures: 0,
             pushes_left: 3,
+            free_retry: true,
+            expected_amount: json!(468.7),
         }
     }
 
@@ -207,6 +254,7 @@ impl World {
             *self = World {
                 ack_failures: self.ack_failures,
                 pushes_left: self.pushes_left,
+                free_retry: self.free_retry,
                 ..before
             };
             return json!({"actorId": null, "paths": [], "data": {}, "errors": errors});
@@ -259,11 +307,17 @@ impl World {
                 ) {
                     ("GET", _, false) => json!({"status": 200, "body": body}),
                     ("GET", _, true) if order.status == "checkout_complete" => {
-                        json!({"status": 200, "body": {"order_id": id, "status": "AUTHORIZED", "purchase_currency": "sek",
+                        json!({"status": 200, "body": {"order_id": id, "status": "AUTHORIZED", "purchase_currency": body["purchase_currency"],
                                "order_amount": body["order_amount"], "remaining_authorized_amount": body["order_amount"]}})
                     }
                     ("GET", _, true) => json!({"status": 404, "body": ""}),
                     ("POST", true, _) => {
+                        assert!(
+                            self.payments.iter().any(|p| p.1 == id)
+                                && self.cart_state == "completed"
+                                && self.relations.len() == 1,
+                            "invariant: order {id} acknowledged before its payment exists and completes the cart"
+                        );
                         if self.ack_failures > 0 {
                             self.ack_failures -= 1;
                             return json!({"status": 503, "body": ""});
@@ -318,6 +372,18 @@ enum Kind {
 struct Process {
     kind: Kind,
     replies: Vec<Value>,
+    /// Whether this run of the process queried the payments (a fresh run has not).
+    looked_for_payment: bool,
+}
+
+impl Process {
+    fn new(kind: Kind) -> Process {
+        Process {
+            kind,
+            replies: vec![],
+            looked_for_payment: false,
+        }
+    }
 }
 
 fn input(kind: Kind, world: &World, replies: &[Value]) -> Value {
@@ -345,6 +411,17 @@ fn step(world: &mut World, process: &mut Process) -> Option<Value> {
         "{output}"
     );
     if let Some(calls) = output.get("calls") {
+        let call = &calls[0];
+        if call["call"] == "query" && call["set"] == "payments" {
+            process.looked_for_payment = true;
+        }
+        if call["actorType"] == "payment" && call["messages"][0]["type"] == "create" {
+            assert!(
+                process.looked_for_payment,
+                "invariant: {:?} created a payment without looking for an existing one",
+                process.kind
+            );
+        }
         let reply = world.perform(&calls[0]);
         process.replies.push(reply);
         return None;
@@ -384,8 +461,7 @@ fn check_exactly_once(world: &World, trace: &str) {
     assert_eq!(world.payments.len(), 1, "one payment after {trace}");
     assert_eq!(world.payments[0].1, id);
     assert_eq!(
-        world.payments[0].2,
-        json!(468.7),
+        world.payments[0].2, world.expected_amount,
         "authorized the order amount"
     );
     assert_eq!(
@@ -404,7 +480,8 @@ fn check_exactly_once(world: &World, trace: &str) {
 }
 
 /// Explores every interleaving of `processes` (plus, when `crashes` allows, a crash of any
-/// process after any step, retried by a fresh process of the same kind).
+/// process after any step: retried by a fresh process of the same kind when the world allows a
+/// free retry, else only as Kustom's next push while the order is unacknowledged).
 fn explore(
     world: World,
     processes: Vec<Process>,
@@ -413,12 +490,13 @@ fn explore(
     seen: &mut HashMap<String, usize>,
 ) -> usize {
     let key = format!(
-        "{:?}|{:?}|{:?}|{}|{}|{:?}|{crashes}",
+        "{:?}|{:?}|{:?}|{}|{}|{}|{:?}|{crashes}",
         world.cart_state,
         world.dynamic,
         world.relations,
         world.payments.len(),
         world.pushes_left,
+        world.ack_failures,
         world
             .orders
             .values()
@@ -451,22 +529,26 @@ fn explore(
             let unacknowledged = next_world.orders[&next_world.order_id()].acknowledged == 0;
             if kind == Kind::Push && unacknowledged && next_world.pushes_left > 0 {
                 next_world.pushes_left -= 1;
-                next.push(Process {
-                    kind: Kind::Push,
-                    replies: vec![],
-                });
+                next.push(Process::new(Kind::Push));
             }
         }
         runs += explore(next_world, next, crashes, format!("{trace} {kind:?}"), seen);
         // or it crashes here (after the steps it made) and is retried from scratch
         if crashes > 0 && !processes[index].replies.is_empty() {
-            let mut retried = processes.clone();
-            retried[index] = Process {
-                kind,
-                replies: vec![],
-            };
+            let (mut crashed_world, mut retried) = (world.clone(), processes.clone());
+            if world.free_retry {
+                retried[index] = Process::new(kind);
+            } else {
+                retried.remove(index);
+                let unacknowledged =
+                    crashed_world.orders[&crashed_world.order_id()].acknowledged == 0;
+                if kind == Kind::Push && unacknowledged && crashed_world.pushes_left > 0 {
+                    crashed_world.pushes_left -= 1;
+                    retried.push(Process::new(Kind::Push));
+                }
+            }
             runs += explore(
-                world.clone(),
+                crashed_world,
                 retried,
                 crashes - 1,
                 format!("{trace} crash({kind:?})"),
@@ -480,16 +562,7 @@ fn explore(
 
 fn both(world: &World) -> Vec<Process> {
     let _ = world;
-    vec![
-        Process {
-            kind: Kind::Confirm,
-            replies: vec![],
-        },
-        Process {
-            kind: Kind::Push,
-            replies: vec![],
-        },
-    ]
+    vec![Process::new(Kind::Confirm), Process::new(Kind::Push)]
 }
 
 #[test]
@@ -507,7 +580,7 @@ fn confirm_and_push_every_interleaving() {
 }
 
 #[test]
-fn confirm_and_push_with_a_crash_at_any_step() {
+fn confirm_and_push_with_a_crash_at_any_step_and_a_free_retry() {
     let world = paid_world();
     let runs = explore(
         world.clone(),
@@ -525,10 +598,7 @@ fn confirm_first_then_push_and_push_first_then_confirm() {
     for order in [[Kind::Confirm, Kind::Push], [Kind::Push, Kind::Confirm]] {
         let mut world = paid_world();
         for kind in order {
-            let mut process = Process {
-                kind,
-                replies: vec![],
-            };
+            let mut process = Process::new(kind);
             let response = loop {
                 if let Some(response) = step(&mut world, &mut process) {
                     break response;
@@ -549,10 +619,7 @@ fn confirm_first_then_push_and_push_first_then_confirm() {
 fn acknowledgement_failing_is_retried_by_the_push() {
     let mut world = paid_world();
     world.ack_failures = 2;
-    let mut confirm = Process {
-        kind: Kind::Confirm,
-        replies: vec![],
-    };
+    let mut confirm = Process::new(Kind::Confirm);
     let response = loop {
         if let Some(r) = step(&mut world, &mut confirm) {
             break r;
@@ -568,10 +635,7 @@ fn acknowledgement_failing_is_retried_by_the_push() {
     while world.orders[&world.order_id()].acknowledged == 0 {
         pushes += 1;
         assert!(pushes <= 3);
-        let mut push = Process {
-            kind: Kind::Push,
-            replies: vec![],
-        };
+        let mut push = Process::new(Kind::Push);
         let response = loop {
             if let Some(r) = step(&mut world, &mut push) {
                 break r;
@@ -592,10 +656,7 @@ fn acknowledgement_failing_is_retried_by_the_push() {
 fn confirm_before_payment_says_so_and_changes_nothing() {
     let mut world = World::new(3);
     run_checkout(&mut world);
-    let mut process = Process {
-        kind: Kind::Confirm,
-        replies: vec![],
-    };
+    let mut process = Process::new(Kind::Confirm);
     let response = loop {
         if let Some(r) = step(&mut world, &mut process) {
             break r;
@@ -613,10 +674,7 @@ fn amount_mismatch_at_confirm_is_recorded_once_and_never_completes() {
     let mut world = paid_world();
     world.cart = rendered_cart(4); // changed after the customer paid for 3 mugs
     for _ in 0..2 {
-        let mut process = Process {
-            kind: Kind::Confirm,
-            replies: vec![],
-        };
+        let mut process = Process::new(Kind::Confirm);
         let response = loop {
             if let Some(r) = step(&mut world, &mut process) {
                 break r;
@@ -755,5 +813,59 @@ fn bad_input_to_each_ingress_is_a_clear_error_and_writes_nothing() {
             world.dynamic, world.cart_state, world.payments, world.relations
         );
         assert_eq!(before, after, "{ingress} {request} changed the world");
+    }
+}
+
+fn explore_paid(world: World, crashes: u32, name: &str, minimum: usize) {
+    let start = std::time::Instant::now();
+    let runs = explore(
+        world.clone(),
+        both(&world),
+        crashes,
+        String::new(),
+        &mut HashMap::new(),
+    );
+    println!("{name}: {runs} interleavings in {:?}", start.elapsed());
+    assert!(runs >= minimum, "{name}: only {runs} interleavings");
+}
+
+#[test]
+fn two_crashes_without_a_free_retry_every_interleaving() {
+    // A crashed confirm is not retried (the browser gave up); a crashed push returns only as
+    // Kustom's next push while the order is unacknowledged.
+    let mut world = paid_world();
+    world.free_retry = false;
+    world.pushes_left = 4;
+    explore_paid(world, 2, "two crashes, no free retry", 1000);
+}
+
+#[test]
+fn acknowledgement_failures_with_a_crash_every_interleaving() {
+    for failures in [1, 2] {
+        let mut world = paid_world();
+        world.free_retry = false;
+        world.ack_failures = failures;
+        world.pushes_left = 4;
+        explore_paid(
+            world,
+            1,
+            &format!("{failures} failed acknowledgements, one crash"),
+            100,
+        );
+    }
+}
+
+#[test]
+fn zero_and_three_decimal_currencies_with_a_crash_every_interleaving() {
+    for (currency, amount) in [(&JPY, json!(4700)), (&KWD, json!(46.885))] {
+        let mut world = World::new(3);
+        world.cart = rendered_cart_in(currency, 3);
+        world.expected_amount = amount;
+        let response = run_checkout(&mut world);
+        assert_eq!(response["statusCode"], 200, "{response}");
+        world.customer_pays();
+        world.free_retry = false;
+        world.pushes_left = 3;
+        explore_paid(world, 1, &format!("{}: one crash", currency.code), 100);
     }
 }

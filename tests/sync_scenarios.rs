@@ -4,8 +4,15 @@
 //! final effects) is a move; a depth-first search runs **every** order of the moves and checks,
 //! at the end of each, that Kustom holds the final cart's payload and that
 //! `kustomSyncHash == kustomPendingHash == hash(final payload)`.
+//!
+//! Failures are moves too, each within a budget per run, so that every place they can happen is
+//! explored: a job's host crashing after any of its steps (or after its final effects) and
+//! re-running it from the start; the reply to any push lost although Kustom applied it; a push
+//! that lands late, after newer ones (Kustom answers within its 30 s server timeout, so it
+//! lands or dies before the retry the timeout scheduled 35 s later); and the checkout
+//! ingress's own catch-up push (the storefront opening the checkout) running beside the jobs.
 
-use kustom::components::{cart_kustom_sync, sync_kustom_order};
+use kustom::components::{cart_kustom_sync, checkout, sync_kustom_order};
 use kustom::hash::payload_hash;
 use kustom::payload::CartPayload;
 use serde_json::{json, Map, Value};
@@ -33,8 +40,28 @@ fn cart_with_mugs(mugs: i64) -> Value {
 #[derive(Clone, Debug)]
 struct JobRun {
     input: Value,
-    /// When the host may run it: the `at` of its scheduleJob, in seconds after the start.
     done: bool,
+    /// Requests that must have landed or died before this job may run: it is a retry after a
+    /// push whose outcome was unknown, scheduled after Kustom's server timeout.
+    waits_for: Vec<usize>,
+}
+
+/// Faults a run may still suffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct Budget {
+    crashes: u32,
+    lost_replies: u32,
+    late_pushes: u32,
+}
+
+/// How a job's next step goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    None,
+    /// Its push is applied by Kustom, but the reply is lost (a timeout).
+    LostReply,
+    /// Its push times out and is still on its way: Kustom applies it later (`Move::Land`).
+    LatePush,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +77,14 @@ struct World {
     lost_replies: Vec<usize>,
     pushes: usize,
     now: u32,
+    budget: Budget,
+    /// Pushes sent that Kustom has not applied yet: (request id, payload).
+    in_flight: Vec<(usize, CartPayload)>,
+    next_request: usize,
+    /// The cart as it is now (the last mutation), for the checkout ingress to render.
+    cart: Value,
+    /// The checkout ingress, running beside the jobs: its replies so far (`None`: not running).
+    checkout: Option<Vec<Value>>,
 }
 
 impl World {
@@ -64,6 +99,11 @@ impl World {
             lost_replies: vec![],
             pushes: 0,
             now: 0,
+            budget: Budget::default(),
+            in_flight: vec![],
+            next_request: 0,
+            cart: first.clone(),
+            checkout: None,
         };
         world.mutate(first);
         world
@@ -89,6 +129,7 @@ impl World {
 
     /// A cart mutation: Commerce fires OnCartMutation; the host applies the rule's effects.
     fn mutate(&mut self, mut cart: Value) {
+        self.cart = cart.clone();
         cart["fields"] = self.rendered_fields();
         cart["now"] = json!(self.now());
         let output = cart_kustom_sync::run(&cart).to_json();
@@ -107,7 +148,11 @@ impl World {
         let mut input = effect["parameters"].clone();
         input["settings"] = json!({"apiKey": "kco_test_api_scenario"});
         input["replies"] = json!([]);
-        self.jobs.push(JobRun { input, done: false });
+        self.jobs.push(JobRun {
+            input,
+            done: false,
+            waits_for: vec![],
+        });
     }
 
     fn apply_command(&mut self, command: &Value) {
@@ -128,17 +173,40 @@ impl World {
 
     /// One atomic step of job `index`: perform its next call, or apply its final effects.
     fn step_job(&mut self, index: usize) {
+        assert!(self.step_job_with(index, Fault::None));
+    }
+
+    /// The step with a fault; false when the fault cannot happen at this step (not a push).
+    fn step_job_with(&mut self, index: usize, fault: Fault) -> bool {
         let mut input = self.jobs[index].input.clone();
         input["now"] = json!(self.now());
         let output = sync_kustom_order::run(&input).to_json();
         assert!(output.get("error").is_none(), "job failed: {output}");
+        let attempt = input["attempt"].as_u64().unwrap_or(0);
         if let Some(calls) = output.get("calls") {
-            let reply = self.perform(&calls[0]);
+            let call = &calls[0];
+            let reply = match fault {
+                Fault::None => self.perform(call),
+                _ if call["call"] != "http" => return false,
+                Fault::LostReply => {
+                    self.perform(call);
+                    json!({"error": {"kind": "timeout", "message": "reply lost"}})
+                }
+                Fault::LatePush => {
+                    let payload = serde_json::from_value(call["body"].clone()).unwrap();
+                    self.in_flight.push((self.next_request, payload));
+                    self.next_request += 1;
+                    json!({"error": {"kind": "timeout", "message": "no answer yet"}})
+                }
+            };
             self.jobs[index].input["replies"]
                 .as_array_mut()
                 .unwrap()
                 .push(reply);
-            return;
+            return true;
+        }
+        if fault != Fault::None {
+            return false;
         }
         for effect in output["effects"].as_array().unwrap() {
             match effect["effect"].as_str().unwrap() {
@@ -148,11 +216,65 @@ impl World {
                         self.apply_command(command);
                     }
                 }
-                "scheduleJob" => self.schedule(effect),
+                "scheduleJob" => {
+                    self.schedule(effect);
+                    // A retry (its attempt counted up) runs after Kustom's server timeout: every
+                    // request in flight now has landed or died by then.
+                    if effect["parameters"]["attempt"].as_u64().unwrap_or(0) > attempt {
+                        let waits: Vec<usize> = self.in_flight.iter().map(|r| r.0).collect();
+                        self.jobs.last_mut().unwrap().waits_for = waits;
+                    }
+                }
                 other => panic!("unexpected job effect {other}"),
             }
         }
         self.jobs[index].done = true;
+        true
+    }
+
+    /// One step of the checkout ingress: the storefront opening the checkout. It renders the
+    /// cart, reads Kustom's order and pushes the cart's payload when Kustom holds another.
+    fn step_checkout(&mut self) {
+        let replies = self.checkout.clone().unwrap();
+        let input = json!({"route": {"cartId": CART}, "query": {}, "headers": {},
+            "settings": {"apiKey": "kco_test_api_scenario", "publicBaseUrl": "https://shop.example.se"},
+            "now": self.now(), "replies": replies,
+            "body": {"termsUrl": "https://shop.example.se/villkor", "checkoutUrl": "https://shop.example.se/kassa",
+                     "confirmationUrl": "https://shop.example.se/bekraftelse"}});
+        let output = checkout::run(&input).to_json();
+        assert!(output.get("error").is_none(), "checkout failed: {output}");
+        let Some(call) = output["calls"].get(0) else {
+            assert_eq!(output["response"]["statusCode"], 200, "{output}");
+            assert_eq!(
+                output["effects"],
+                json!([]),
+                "checkout of an existing order writes nothing"
+            );
+            self.checkout = None;
+            return;
+        };
+        let reply = match call["call"].as_str().unwrap() {
+            "renderCart" => {
+                let mut cart = self.cart.clone();
+                cart["fields"] = self.rendered_fields();
+                cart["locale"] = json!("sv-SE");
+                cart
+            }
+            _ if call["method"] == "GET" => {
+                let mut order = match &self.kustom {
+                    Some(payload) => serde_json::to_value(payload).unwrap(),
+                    None => {
+                        json!({"purchase_currency": "SEK", "order_amount": 0, "order_tax_amount": 0, "order_lines": []})
+                    }
+                };
+                order["order_id"] = json!(ORDER);
+                order["status"] = json!("checkout_incomplete");
+                order["html_snippet"] = json!("<div></div>");
+                json!({"status": 200, "body": order})
+            }
+            _ => self.perform(call),
+        };
+        self.checkout.as_mut().unwrap().push(reply);
     }
 
     fn perform(&mut self, call: &Value) -> Value {
@@ -198,48 +320,146 @@ impl World {
     }
 
     /// Everything that decides what happens next (not the clock: no decision here depends on it).
-    fn state_key(&self) -> String {
-        let jobs: Vec<(&Value, &Value, bool)> = self
+    /// A 128-bit digest of the state, streamed from references: building the key as text (it
+    /// holds every job's replies) was most of the explorer's time.
+    fn state_key(&self) -> u128 {
+        use std::hash::Hasher;
+        let jobs: Vec<(&Value, &Value, bool, &Vec<usize>)> = self
             .jobs
             .iter()
-            .map(|j| (&j.input["hash"], &j.input["replies"], j.done))
+            .map(|j| (&j.input["hash"], &j.input["replies"], j.done, &j.waits_for))
             .collect();
-        serde_json::to_string(&json!([
-            self.dynamic,
-            self.kustom,
+        let budget = (
+            self.budget.crashes,
+            self.budget.lost_replies,
+            self.budget.late_pushes,
+        );
+        let state = (
+            &self.dynamic,
+            &self.kustom,
             jobs,
-            self.mutations.len(),
-            self.pushes
-        ]))
-        .unwrap()
+            (self.mutations.len(), self.pushes, budget),
+            &self.in_flight,
+            &self.checkout,
+        );
+        let mut digest = Digest(
+            std::collections::hash_map::DefaultHasher::new(),
+            std::collections::hash_map::DefaultHasher::new(),
+        );
+        digest.1.write_u8(0x5a); // a second, independent 64 bits
+        serde_json::to_writer(&mut digest, &state).unwrap();
+        (u128::from(digest.0.finish()) << 64) | u128::from(digest.1.finish())
+    }
+
+    fn runnable(&self, index: usize) -> bool {
+        let job = &self.jobs[index];
+        !job.done
+            && job
+                .waits_for
+                .iter()
+                .all(|id| self.in_flight.iter().all(|r| r.0 != *id))
     }
 
     fn moves(&self) -> Vec<Move> {
-        let mut moves: Vec<Move> = (0..self.jobs.len())
-            .filter(|&i| !self.jobs[i].done)
-            .map(Move::Job)
-            .collect();
+        let mut moves = Vec::new();
+        for index in 0..self.jobs.len() {
+            if self.runnable(index) {
+                moves.push(Move::Job(index));
+                if self.budget.lost_replies > 0 {
+                    moves.push(Move::LostReply(index));
+                }
+                if self.budget.late_pushes > 0 {
+                    moves.push(Move::LatePush(index));
+                }
+            }
+            let started = !self.jobs[index].input["replies"]
+                .as_array()
+                .unwrap()
+                .is_empty();
+            if self.budget.crashes > 0 && (started || self.jobs[index].done) {
+                moves.push(Move::Crash(index));
+            }
+        }
+        for k in 0..self.in_flight.len() {
+            moves.push(Move::Land(k));
+            moves.push(Move::Die(k));
+        }
         if !self.mutations.is_empty() {
             moves.push(Move::Mutate);
+        }
+        if self.checkout.is_some() {
+            moves.push(Move::Checkout);
         }
         moves
     }
 
-    fn apply(&mut self, choice: Move) {
+    /// Applies a move; false when it cannot happen here (a push fault at a step that is not a
+    /// push): the caller drops the branch.
+    fn apply(&mut self, choice: Move) -> bool {
         match choice {
             Move::Job(index) => self.step_job(index),
+            Move::LostReply(index) => {
+                self.budget.lost_replies -= 1;
+                return self.step_job_with(index, Fault::LostReply);
+            }
+            Move::LatePush(index) => {
+                self.budget.late_pushes -= 1;
+                return self.step_job_with(index, Fault::LatePush);
+            }
+            Move::Crash(index) => {
+                // The host dies after the job's last step (its calls took effect, or its final
+                // effects were applied but the job not marked done) and runs it again.
+                self.budget.crashes -= 1;
+                self.jobs[index].input["replies"] = json!([]);
+                self.jobs[index].done = false;
+            }
+            Move::Land(k) => {
+                let (_, payload) = self.in_flight.remove(k);
+                self.kustom = Some(payload);
+                self.pushes += 1;
+            }
+            Move::Die(k) => {
+                self.in_flight.remove(k);
+            }
             Move::Mutate => {
                 let cart = self.mutations.remove(0);
                 self.mutate(cart);
             }
+            Move::Checkout => self.step_checkout(),
         }
+        true
+    }
+}
+
+/// Two hashers fed the same bytes.
+struct Digest(
+    std::collections::hash_map::DefaultHasher,
+    std::collections::hash_map::DefaultHasher,
+);
+
+impl std::io::Write for Digest {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        use std::hash::Hasher;
+        self.0.write(bytes);
+        self.1.write(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Move {
     Job(usize),
+    LostReply(usize),
+    LatePush(usize),
+    Crash(usize),
+    Land(usize),
+    Die(usize),
     Mutate,
+    Checkout,
 }
 
 /// Runs every interleaving from `world`; returns how many complete runs (paths) were checked.
@@ -256,7 +476,7 @@ fn explore_from(
     world: World,
     final_cart: &Value,
     trace: &mut Vec<Move>,
-    seen: &mut HashMap<String, usize>,
+    seen: &mut HashMap<u128, usize>,
 ) -> usize {
     let key = world.state_key();
     if let Some(runs) = seen.get(&key) {
@@ -268,11 +488,13 @@ fn explore_from(
         seen.insert(key, 1);
         return 1;
     }
-    assert!(trace.len() < 80, "a run did not terminate: {trace:?}");
+    assert!(trace.len() < 120, "a run did not terminate: {trace:?}");
     let mut runs = 0;
     for choice in moves {
         let mut next = world.clone();
-        next.apply(choice);
+        if !next.apply(choice) {
+            continue;
+        }
         trace.push(choice);
         runs += explore_from(next, final_cart, trace, seen);
         trace.pop();
@@ -332,7 +554,7 @@ fn back_to_the_synced_cart_every_interleaving() {
 }
 
 #[test]
-fn lost_reply_then_a_change_every_interleaving() {
+fn first_push_reply_lost_then_a_change_every_interleaving() {
     // The first push reaches Kustom but its reply is lost (timeout): the job retries later and
     // re-asserts, whatever the cart did meanwhile.
     let (a, b) = (cart_with_mugs(1), cart_with_mugs(2));
@@ -344,10 +566,10 @@ fn lost_reply_then_a_change_every_interleaving() {
 }
 
 #[test]
-fn the_guard_is_needed_a_naive_job_lets_a_stale_payload_win() {
-    // The interleaving the re-read guards against: job A reads the cart (pending A), the cart
-    // changes to B, job B runs to the end, then A's push lands. Without the re-read after the
-    // push, Kustom would keep A. Check the exact trace ends on B.
+fn a_stale_push_landing_after_a_newer_sync_is_reasserted() {
+    // The interleaving the re-read after the push guards against: job A reads the cart
+    // (pending A), the cart changes to B, job B runs to the end, then A's push lands, so that
+    // Kustom holds the stale A for a moment. This trace must still end on B.
     let (a, b) = (cart_with_mugs(1), cart_with_mugs(2));
     let mut world = World::new(a, vec![b.clone()]);
     world.apply(Move::Job(0)); // A reads the cart
@@ -364,4 +586,44 @@ fn the_guard_is_needed_a_naive_job_lets_a_stale_payload_win() {
         world.apply(next);
     }
     check_converged(&world, &b, &[]);
+}
+
+/// Runs the explorer for `final_cart` from `world` and checks it covered at least `minimum`.
+fn explore_with(world: World, final_cart: &Value, name: &str, minimum: usize) {
+    let start = std::time::Instant::now();
+    let runs = explore(world, final_cart, &mut vec![]);
+    println!("{name}: {runs} interleavings in {:?}", start.elapsed());
+    assert!(runs >= minimum, "{name}: only {runs} interleavings");
+}
+
+#[test]
+fn a_crash_after_any_step_of_any_job_every_interleaving() {
+    let (a, b) = (cart_with_mugs(1), cart_with_mugs(2));
+    let mut world = World::new(a, vec![b.clone()]);
+    world.budget.crashes = 1;
+    explore_with(world, &b, "one crash", 100);
+}
+
+#[test]
+fn a_lost_reply_on_any_push_every_interleaving() {
+    let (a, b) = (cart_with_mugs(1), cart_with_mugs(2));
+    let mut world = World::new(a, vec![b.clone()]);
+    world.budget.lost_replies = 1;
+    explore_with(world, &b, "one lost reply, any push", 100);
+}
+
+#[test]
+fn a_push_landing_late_after_newer_ones_every_interleaving() {
+    let (a, b) = (cart_with_mugs(1), cart_with_mugs(2));
+    let mut world = World::new(a, vec![b.clone()]);
+    world.budget.late_pushes = 1;
+    explore_with(world, &b, "one late push", 100);
+}
+
+#[test]
+fn the_checkout_catch_up_push_beside_sync_jobs_every_interleaving() {
+    let (a, b) = (cart_with_mugs(1), cart_with_mugs(2));
+    let mut world = World::new(a, vec![b.clone()]);
+    world.checkout = Some(vec![]);
+    explore_with(world, &b, "checkout beside the jobs", 100);
 }

@@ -9,7 +9,10 @@
 //!
 //! JSON text has no `NaN`, `Infinity` or `undefined`: they arrive as `null` or not at all, and
 //! the component refuses them as bad input. A value `JSON.stringify` cannot print (a `BigInt`, a
-//! cycle) is refused with `BAD_INPUT` too; nothing traps.
+//! cycle, a getter or `toJSON` that throws — anything, `null` included) is refused with
+//! `BAD_INPUT` too; nothing traps and nothing is thrown back at the host. A lone surrogate in a
+//! string (which `JSON.stringify` prints as an escape JSON parsers refuse) becomes U+FFFD, as a
+//! `TextEncoder` makes of it, instead of refusing the whole input.
 
 use kustom::error::{AppError, Code};
 use kustom::host::Output;
@@ -28,8 +31,10 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = JSON)]
     fn parse(text: &str) -> Result<JsValue, JsValue>;
 
-    /// A thrown value, read as an `Error`.
-    type Thrown;
+    /// `Reflect.get(target, key)`: throws for a target that is not an object (a thrown `null`,
+    /// a string) and when a getter or a Proxy trap throws; both are caught.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
 
     /// The engine's UTF-8 encoder (the one wasm-bindgen's own glue uses).
     type TextEncoder;
@@ -42,9 +47,6 @@ extern "C" {
     /// was 8 % of the 250-line sync rule's time.
     #[wasm_bindgen(method)]
     fn encode(this: &TextEncoder, text: &JsValue) -> Vec<u8>;
-
-    #[wasm_bindgen(method, getter, structural)]
-    fn message(this: &Thrown) -> JsValue;
 }
 
 pub type Component = fn(&serde_json::Value) -> Output;
@@ -69,15 +71,24 @@ fn input_text(input: &JsValue) -> Result<String, String> {
         return Err("input is not a JSON value (undefined or a function)".to_string());
     }
     // Always UTF-8; checked anyway rather than trusted (`from_slice` would link a second parser).
-    String::from_utf8(TextEncoder::new().encode(&text))
-        .map_err(|_| "input is not UTF-8 text".to_string())
+    let text = String::from_utf8(TextEncoder::new().encode(&text))
+        .map_err(|_| "input is not UTF-8 text".to_string())?;
+    Ok(match kustom::js_text::replace_lone_surrogates(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(replaced) => replaced,
+    })
 }
 
-fn describe(error: &JsValue) -> String {
-    wasm_bindgen::JsCast::unchecked_ref::<Thrown>(error)
-        .message()
-        .as_string()
-        .unwrap_or_else(|| "unknown error".into())
+/// What was thrown, for the error message: an `Error`'s `message`, a thrown string itself.
+/// Anything can be thrown (`null`, a Proxy whose every trap throws): nothing here may throw.
+fn describe(thrown: &JsValue) -> String {
+    if let Some(text) = thrown.as_string() {
+        return text;
+    }
+    reflect_get(thrown, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|message| message.as_string())
+        .unwrap_or_else(|| "a value that is not an Error was thrown".into())
 }
 
 /// `{"error": {"code": "BAD_INPUT", "message": …}}`.

@@ -237,7 +237,7 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
     })?;
     let amount_minor = amount
         .to_minor_units(exponent)
-        .filter(|minor| *minor > 0)
+        .filter(|minor| (1..=kustom::MAX_CAPTURED_AMOUNT).contains(minor))
         .ok_or_else(|| {
             AppError::bad_input(
                 "amount",
@@ -245,6 +245,16 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
             )
         })?;
     kustom::checked_order_id(&parameters.kustom_order_id)?;
+    if parameters.payment_id.is_empty() {
+        return Err(AppError::bad_input("paymentId", "is empty"));
+    }
+    if !(1..=kustom::MAX_REFERENCE_CHARS).contains(&parameters.payment_capture_id.chars().count()) {
+        // It is the capture's `reference` at Kustom.
+        return Err(AppError::bad_input(
+            "paymentCaptureId",
+            "longer than Kustom's capture reference takes",
+        ));
+    }
     Ok(Job {
         now: Instant::parse(&envelope.now)?,
         parameters,

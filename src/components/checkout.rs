@@ -18,13 +18,16 @@ use super::ingress::{answer, error_answer, route_cart};
 use crate::cart::RenderedCart;
 use crate::error::{parse, AppError, Code};
 use crate::fields::{self, dynamic_key};
-use crate::hash::payload_hash;
+use crate::hash::{payload_hash, short};
 use crate::host::{finish, DynamicFields, Effect, Envelope, Output, Step, Steps, TicketCommand};
 use crate::kustom::{self, CheckoutOrder, Outcome};
 use crate::payload::{self, CartPayload};
 use crate::settings::Settings;
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+/// Pushes of the cart's payload in one checkout call when the cart keeps changing under it.
+const CATCH_UP_ROUNDS: usize = 3;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,7 +67,9 @@ fn step(input: &Value) -> Step {
         let reply = steps.http(kustom::read_checkout_order(&settings, order_id)?)?;
         match kustom::classify(&reply) {
             Outcome::Success(body) => {
-                return existing_order(&mut steps, &settings, order_id, body, &payload, &hash)
+                return existing_order(
+                    &mut steps, &settings, cart_id, order_id, body, &payload, &hash,
+                )
             }
             Outcome::NotFound => {} // expired or gone: create a new one below
             failed => {
@@ -135,21 +140,22 @@ fn merchant_callback_urls(settings: &Settings) -> Result<(String, String), AppEr
         .map(str::trim)
         .unwrap_or("")
         .trim_end_matches('/');
-    if !is_https_url(base) && !is_loopback_http(base) {
+    let push = format!("{base}/ingress/kustom/webhook/push?kustom_order_id={{checkout.order.id}}");
+    // The longer of the two, composed, must fit Kustom's 2000 characters; the value is never
+    // quoted (it is a setting).
+    if (!is_https_url(base) && !is_loopback_http(base)) || push.len() > 2000 {
         return Err(AppError::new(
             Code::BadSettings,
-            format!("publicBaseUrl must be the shop's https base URL (Kustom calls back over https; plain http only on the loopback), got {base:?}"),
+            "publicBaseUrl must be the shop's https base URL, short enough for Kustom's 2000-character callback URLs (Kustom calls back over https; plain http only on the loopback)",
         ));
     }
-    Ok((
-        format!("{base}/ingress/kustom/webhook/push?kustom_order_id={{checkout.order.id}}"),
-        format!("{base}/ingress/kustom/validate"),
-    ))
+    Ok((push, format!("{base}/ingress/kustom/validate")))
 }
 
 fn existing_order(
     steps: &mut Steps,
     settings: &Settings,
+    cart_id: &str,
     order_id: &str,
     body: Value,
     payload: &CartPayload,
@@ -182,35 +188,60 @@ fn existing_order(
         ));
     }
     // Kustom holds another payload: push the cart's. Hashes are the sync job's to record.
-    let reply = steps.http(kustom::update_order(settings, order_id, json!(payload))?)?;
-    match kustom::classify(&reply) {
-        Outcome::Success(body) => {
-            let updated: CheckoutOrder = parse(&body, "Kustom order").unwrap_or(order);
-            Ok(snippet_answer(
-                &updated,
-                order_id,
-                "checkout_incomplete",
-                vec![],
-                vec![format!(
-                    "Kustom order {order_id} brought up to date ({})",
-                    &hash[..12]
-                )],
-            ))
+    // Then read the cart again, as the sync job does after its push: if the cart changed
+    // meanwhile, a sync of the newer cart may have finished before our push landed, and nothing
+    // else would undo ours — push the newest, a few rounds at most.
+    let (mut payload, mut hash) = (payload.clone(), hash.to_string());
+    for _ in 0..CATCH_UP_ROUNDS {
+        let reply = steps.http(kustom::update_order(settings, order_id, json!(payload))?)?;
+        match kustom::classify(&reply) {
+            Outcome::Success(body) => {
+                let newest = match steps.render_cart(cart_id)? {
+                    Some(again) if payload::is_open(&again.cart) => {
+                        payload::build(&again.cart).ok()
+                    }
+                    _ => None,
+                };
+                if let Some(newer) = newest.filter(|newer| payload_hash(newer) != hash) {
+                    hash = payload_hash(&newer);
+                    payload = newer;
+                    continue;
+                }
+                let updated: CheckoutOrder = parse(&body, "Kustom order").unwrap_or(order);
+                return Ok(snippet_answer(
+                    &updated,
+                    order_id,
+                    "checkout_incomplete",
+                    vec![],
+                    vec![format!(
+                        "Kustom order {order_id} brought up to date ({})",
+                        short(&hash)
+                    )],
+                ));
+            }
+            Outcome::ReadOnly => {
+                // Completed between our read and our update: the read's status is stale.
+                return Ok(answer(
+                    200,
+                    json!({"kustomOrderId": order_id, "status": "checkout_complete"}),
+                    vec![],
+                    vec![format!("Kustom order {order_id} completed meanwhile")],
+                ));
+            }
+            failed => {
+                return Ok(kustom_failed(
+                    &failed,
+                    &format!("updating Kustom order {order_id}"),
+                ))
+            }
         }
-        Outcome::ReadOnly => {
-            // Completed between our read and our update: the read's status is stale.
-            Ok(answer(
-                200,
-                json!({"kustomOrderId": order_id, "status": "checkout_complete"}),
-                vec![],
-                vec![format!("Kustom order {order_id} completed meanwhile")],
-            ))
-        }
-        failed => Ok(kustom_failed(
-            &failed,
-            &format!("updating Kustom order {order_id}"),
-        )),
     }
+    // Still changing: the sync jobs of those changes push the newest; the storefront retries.
+    Ok(error_answer(
+        502,
+        Code::KustomUnavailable,
+        format!("cart {cart_id} kept changing while Kustom order {order_id} was brought up to date; try again"),
+    ))
 }
 
 fn create_order(
@@ -224,6 +255,11 @@ fn create_order(
 ) -> Step {
     let (country, locale) =
         market(cart).map_err(|message| error_answer(422, Code::MarketUnknown, message))?;
+    if cart.cart_id.len() > 255 {
+        // Kustom's merchant_reference1 takes 255 characters.
+        let message = "the cart id is longer than Kustom's merchant_reference1 takes";
+        return Ok(error_answer(422, Code::CartIdTooLong, message));
+    }
     let mut body = json!(payload);
     body["purchase_country"] = json!(country);
     body["locale"] = json!(locale);

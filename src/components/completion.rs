@@ -29,7 +29,7 @@ use crate::error::Code;
 use crate::error::{parse, AppError};
 use crate::fields::dynamic_key;
 use crate::host::{Call, DynamicFields, Effect, Step, Steps, TicketCommand};
-use crate::kustom::{self, CheckoutOrder, OmOrder, Outcome};
+use crate::kustom::{self, OmOrder, OrderSummary, Outcome};
 use crate::payload;
 use crate::settings::Settings;
 use serde_json::{json, Map};
@@ -167,7 +167,10 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
     let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
     match kustom::classify(&reply) {
         Outcome::Success(body) => {
-            let order: CheckoutOrder = parse(&body, "Kustom order")?;
+            let order: OrderSummary = match parse(&body, "Kustom order") {
+                Ok(order) => order,
+                Err(error) => return Ok(OrderRead::Ended(unreadable(error))),
+            };
             let status = order
                 .status
                 .clone()
@@ -186,7 +189,10 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
     let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
     match kustom::classify(&reply) {
         Outcome::Success(body) => {
-            let order: OmOrder = parse(&body, "Kustom order")?;
+            let order: OmOrder = match parse(&body, "Kustom order") {
+                Ok(order) => order,
+                Err(error) => return Ok(OrderRead::Ended(unreadable(error))),
+            };
             Ok(OrderRead::Order(PaidOrder {
                 complete: true, // an OM order exists only once the purchase completed
                 status: "checkout_complete".into(),
@@ -202,6 +208,13 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
 fn unavailable(failed: &Outcome) -> OrderRead {
     let (_, reason) = failed.failure();
     OrderRead::Ended(Completion::Unavailable { reason })
+}
+
+/// Kustom answered 2xx with something that is not an order: as good as no answer.
+fn unreadable(error: AppError) -> Completion {
+    Completion::Unavailable {
+        reason: format!("Kustom's answer is not an order: {}", error.message),
+    }
 }
 
 /// The paid order must be the cart: same currency and amount as the payload it produces now.

@@ -42,7 +42,10 @@ pub fn error_answer_with(
 /// The cart named by the route (`route.cartId`), rendered; a 400 when the route names none, a
 /// 404 when there is no such cart. Shared by the storefront's ingresses (checkout, confirm).
 pub fn route_cart(steps: &mut Steps, input: &Value) -> Step<RenderedCart> {
-    let Some(cart_id) = input["route"]["cartId"].as_str() else {
+    let cart_id = input["route"]["cartId"]
+        .as_str()
+        .filter(|id| !id.is_empty());
+    let Some(cart_id) = cart_id else {
         return Err(error_answer(400, Code::BadRequest, "the route has no cartId").into());
     };
     match steps.render_cart(cart_id)? {

@@ -2,10 +2,13 @@
 //! `kustomSyncHash`.
 //!
 //! Ordering guarantee — an older payload never ends up on Kustom after a newer one:
-//! 1. Read the cart. A job whose hash is no longer `kustomPendingHash` stands down: the rule
-//!    scheduled a newer job when it changed the pending hash. What it pushes is the payload the
-//!    rule stored beside the pending hash (`kustomPendingPayload`), checked to hash to it: the
-//!    job's parameters carry only the hash, so the payload crosses the boundary once.
+//! 1. Read the cart. What a job pushes is always the payload the rule stored beside the pending
+//!    hash (`kustomPendingPayload`), checked to hash to it and to be a payload Kustom accepts:
+//!    the job's parameters carry only the hash, so the payload crosses the boundary once. A job
+//!    whose hash is no longer the pending one pushes the newest pending payload all the same (a
+//!    host crash re-runs a job from the start, and this run cannot know whether an earlier one
+//!    already pushed its now stale payload after the newer job's); it stands down only when no
+//!    valid pending payload is stored.
 //! 2. Push, record the hash as `kustomSyncHash`, then read the cart **again**. If the pending
 //!    hash did not move since our first read, no newer job can have pushed or recorded before
 //!    us (a newer job starts from a read after the change): done, and our last action was a
@@ -55,17 +58,14 @@ fn step(input: &Value) -> Step {
     // parameter type ignores; settings are read on their own (serde's `flatten` costs wasm size).
     let job: SyncJobParameters = parse(input, "input")?;
     let settings = Settings::from_input(input)?;
+    if job.cart_id.is_empty() {
+        return Err(AppError::bad_input("cartId", "is empty").into());
+    }
     let mut steps = Steps::of_input(input);
     let Some(cart) = read_cart(&mut steps, &job.cart_id)? else {
         let message = format!("cart {} not found: nothing to sync", job.cart_id);
         return Ok(Output::done(vec![], vec![message]));
     };
-    // What to push: the payload stored with the pending hash while that is our own hash;
-    // otherwise, only when re-asserting, whatever is pending now.
-    let ours = cart.pending_hash.as_deref() == Some(job.hash.as_str());
-    if !ours && !job.reassert {
-        return Ok(Output::done(vec![], vec![stand_down(&job, &cart)]));
-    }
     let Some(target) = stored_pending(&cart) else {
         let message = format!(
             "cart {}: no stored payload hashes to the pending {}; the next cart change syncs",
@@ -218,7 +218,8 @@ fn read_cart(steps: &mut Steps, cart_id: &str) -> Step<Option<CartRecord>> {
 fn stored_pending(cart: &CartRecord) -> Option<(String, CartPayload)> {
     let pending = cart.pending_hash.as_deref()?;
     let payload: CartPayload = parse(cart.pending_payload.as_ref()?, "").ok()?;
-    (payload_hash(&payload) == pending).then(|| (pending.to_string(), payload))
+    (payload_hash(&payload) == pending && crate::payload::check(&payload).is_ok())
+        .then(|| (pending.to_string(), payload))
 }
 
 fn stand_down(job: &SyncJobParameters, cart: &CartRecord) -> String {

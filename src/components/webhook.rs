@@ -15,7 +15,7 @@ use crate::error::parse;
 use crate::error::Code;
 use crate::fields;
 use crate::host::{finish, Call, Envelope, Output, Step, Steps, TicketCommand};
-use crate::kustom::{self, CheckoutOrder, Outcome};
+use crate::kustom::{self, OrderSummary, Outcome};
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
 
@@ -109,12 +109,12 @@ fn find_cart(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<Opt
     if cart_id.is_none() {
         let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
         if let Outcome::Success(body) = kustom::classify(&reply) {
-            cart_id = parse::<CheckoutOrder>(&body, "Kustom order")
+            cart_id = parse::<OrderSummary>(&body, "Kustom order")
                 .ok()
                 .and_then(|o| o.merchant_reference1);
         }
     }
-    let Some(cart_id) = cart_id else {
+    let Some(cart_id) = cart_id.filter(|id| !id.is_empty()) else {
         return Ok(None);
     };
     Ok(steps.render_cart(&cart_id)?.map(|rendered| rendered.cart))
