@@ -8,7 +8,7 @@
 //! either process after any step followed by a retry, and checks at the end of each run: one
 //! payment, the cart completed with exactly that payment, the order acknowledged.
 
-use kustom::components::{checkout, confirm, webhook};
+use kustom::components::{checkout, confirm, watch_kustom_order, webhook};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -54,6 +54,10 @@ struct World {
     /// Re-pushes Kustom still makes while the order is not acknowledged (48 h of retries,
     /// bounded here so that a path that never acknowledges fails the check, not the stack).
     pushes_left: u32,
+    /// Jobs scheduled (`scheduleJob` effects): the checkout's watchdog, its next checks.
+    jobs: Vec<Value>,
+    /// Which process's step completed the cart.
+    completed_by: Option<Kind>,
 }
 
 impl World {
@@ -69,6 +73,8 @@ impl World {
             next_order: 0,
             ack_failures: 0,
             pushes_left: 3,
+            jobs: vec![],
+            completed_by: None,
         }
     }
 
@@ -89,6 +95,20 @@ impl World {
             .as_str()
             .unwrap()
             .to_string()
+    }
+
+    /// The parameters of the watchdog's first check, as the checkout scheduled it for the
+    /// cart's current order.
+    fn watchdog_job(&self) -> &Value {
+        let order_id = self.order_id();
+        &self
+            .jobs
+            .iter()
+            .find(|job| {
+                job["definition"] == "watchKustomOrder"
+                    && job["parameters"]["kustomOrderId"] == order_id.as_str()
+            })
+            .expect("the checkout scheduled the watchdog")["parameters"]
     }
 
     /// The customer pays in the iframe: Kustom completes the order.
@@ -207,6 +227,7 @@ impl World {
             *self = World {
                 ack_failures: self.ack_failures,
                 pushes_left: self.pushes_left,
+                jobs: std::mem::take(&mut self.jobs),
                 ..before
             };
             return json!({"actorId": null, "paths": [], "data": {}, "errors": errors});
@@ -302,6 +323,7 @@ impl World {
                         self.apply_command(command).unwrap();
                     }
                 }
+                "scheduleJob" => self.jobs.push(effect.clone()),
                 other => panic!("unexpected effect {other}"),
             }
         }
@@ -312,6 +334,8 @@ impl World {
 enum Kind {
     Confirm,
     Push,
+    /// The `watchKustomOrder` job the checkout scheduled (its first check).
+    Watchdog,
 }
 
 #[derive(Clone, Debug)]
@@ -324,15 +348,26 @@ fn input(kind: Kind, world: &World, replies: &[Value]) -> Value {
     let (route, query) = match kind {
         Kind::Confirm => (json!({"cartId": CART}), json!({})),
         Kind::Push => (json!({}), json!({"kustom_order_id": world.order_id()})),
+        Kind::Watchdog => return watchdog_input(world.watchdog_job(), replies),
     };
     json!({"route": route, "query": query, "headers": {}, "body": null, "settings": settings(),
            "now": "2026-11-25T09:40:00Z", "replies": replies})
+}
+
+/// A job's input: its parameters beside `settings`, `now` and `replies`.
+fn watchdog_input(parameters: &Value, replies: &[Value]) -> Value {
+    let mut input = parameters.clone();
+    input["settings"] = settings();
+    input["now"] = json!("2026-11-25T09:45:00Z");
+    input["replies"] = json!(replies);
+    input
 }
 
 fn run_ingress(kind: Kind, input: &Value) -> Value {
     match kind {
         Kind::Confirm => confirm::run(input).to_json(),
         Kind::Push => webhook::run(input).to_json(),
+        Kind::Watchdog => watch_kustom_order::run(input).to_json(),
     }
 }
 
@@ -345,9 +380,19 @@ fn step(world: &mut World, process: &mut Process) -> Option<Value> {
         "{output}"
     );
     if let Some(calls) = output.get("calls") {
+        let open = world.cart_state == "open";
         let reply = world.perform(&calls[0]);
+        if open && world.cart_state == "completed" {
+            world.completed_by = Some(process.kind);
+        }
         process.replies.push(reply);
         return None;
+    }
+    if process.kind == Kind::Watchdog {
+        // A paid order: the check that finds it completes it (or sees it completed), and never
+        // schedules another.
+        let effects = output["effects"].as_array().unwrap();
+        assert!(effects.is_empty(), "watchdog effects {output}");
     }
     world.apply_effects(&output);
     Some(output["response"].clone())
@@ -401,6 +446,17 @@ fn check_exactly_once(world: &World, trace: &str) {
         world.orders[&id].acknowledged >= 1,
         "acknowledged after {trace}"
     );
+    let notes = world
+        .activity
+        .iter()
+        .filter(|entry| entry.contains("watchdog"))
+        .count();
+    let by_watchdog = world.completed_by == Some(Kind::Watchdog);
+    assert_eq!(
+        (notes, world.dynamic.get("field:kustomCompletedBy").cloned()),
+        (usize::from(by_watchdog), by_watchdog.then(|| json!("watchdog"))),
+        "the watchdog's mark and note on the cart exactly when it completed it, after {trace}"
+    );
 }
 
 /// Explores every interleaving of `processes` (plus, when `crashes` allows, a crash of any
@@ -413,7 +469,9 @@ fn explore(
     seen: &mut HashMap<String, usize>,
 ) -> usize {
     let key = format!(
-        "{:?}|{:?}|{:?}|{}|{}|{:?}|{crashes}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}|{crashes}",
+        world.completed_by,
+        world.activity,
         world.cart_state,
         world.dynamic,
         world.relations,
@@ -756,4 +814,47 @@ fn bad_input_to_each_ingress_is_a_clear_error_and_writes_nothing() {
         );
         assert_eq!(before, after, "{ingress} {request} changed the world");
     }
+}
+
+fn process(kind: Kind) -> Process {
+    Process {
+        kind,
+        replies: vec![],
+    }
+}
+
+/// Explores `kinds` racing on a paid order, with `crashes`, and prints the count.
+fn explore_paid(kinds: &[Kind], crashes: u32) -> usize {
+    let world = paid_world();
+    let started = std::time::Instant::now();
+    let mut seen = HashMap::new();
+    let processes = kinds.iter().copied().map(process).collect();
+    let runs = explore(world, processes, crashes, String::new(), &mut seen);
+    println!(
+        "{kinds:?} with {crashes} crash(es): {runs} interleavings, {} distinct states, {:.1} s",
+        seen.len(),
+        started.elapsed().as_secs_f64()
+    );
+    runs
+}
+
+/// The watchdog as a third party: watchdog ∥ confirm ∥ push, every interleaving, and the
+/// subsets where one of the other paths never arrives. Same invariants: one payment, one
+/// completed cart linked to it, acknowledged; the watchdog's note exactly when it completed.
+#[test]
+fn watchdog_confirm_and_push_every_interleaving() {
+    use Kind::*;
+    assert!(explore_paid(&[Watchdog, Confirm, Push], 0) > 10_000);
+    assert!(explore_paid(&[Watchdog, Confirm], 0) > 100);
+    assert!(explore_paid(&[Watchdog, Push], 0) > 100);
+    assert_eq!(explore_paid(&[Watchdog], 0), 1);
+}
+
+#[test]
+fn watchdog_confirm_and_push_with_a_crash_at_any_step() {
+    use Kind::*;
+    assert!(explore_paid(&[Watchdog, Confirm, Push], 1) > 100_000);
+    assert!(explore_paid(&[Watchdog, Confirm], 1) > 1000);
+    assert!(explore_paid(&[Watchdog, Push], 1) > 1000);
+    assert!(explore_paid(&[Watchdog], 2) > 10);
 }

@@ -7,6 +7,9 @@
 //! - that order is already `checkout_complete`: return its (confirmation) snippet with
 //!   `status: checkout_complete`, so the storefront goes to confirmation; nothing is created;
 //! - that order is gone or expired (404): create a new one and replace the id;
+//! - whenever it creates an order, it also schedules the order's watchdog (`watchKustomOrder`,
+//!   15 min, 2 h, 12 h, 40 h later), which completes the cart should the customer pay and
+//!   neither the confirm redirect nor Kustom's push reach the shop;
 //! - Kustom does not answer (5xx, timeout): 502, and the stored id is kept (a new order now
 //!   could orphan a live one).
 //!
@@ -15,10 +18,12 @@
 //! paid (it expires after 48 h).
 
 use super::ingress::{answer, error_answer, route_cart};
+use super::watch_kustom_order;
 use crate::cart::RenderedCart;
 use crate::error::{parse, AppError, Code};
 use crate::fields::{self, dynamic_key};
 use crate::hash::payload_hash;
+use crate::instant::Instant;
 use crate::host::{finish, DynamicFields, Effect, Envelope, Output, Step, Steps, TicketCommand};
 use crate::kustom::{self, CheckoutOrder, Outcome};
 use crate::payload::{self, CartPayload};
@@ -39,7 +44,7 @@ pub fn run(input: &Value) -> Output {
 }
 
 fn step(input: &Value) -> Step {
-    parse::<Envelope>(input, "input")?; // `now` and `replies` are there
+    let envelope: Envelope = parse(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
     let request = read_request(input.get("body").unwrap_or(&Value::Null))
         .map_err(|message| error_answer(400, Code::BadRequest, message))?;
@@ -82,7 +87,7 @@ fn step(input: &Value) -> Step {
         &request,
         push_and_validation,
         payload,
-        &hash,
+        (&hash, &envelope.now),
     )
 }
 
@@ -220,10 +225,12 @@ fn create_order(
     request: &CheckoutRequest,
     (push_url, validation_url): (String, String),
     payload: CartPayload,
-    hash: &str,
+    (hash, now): (&str, &str),
 ) -> Step {
     let (country, locale) =
         market(cart).map_err(|message| error_answer(422, Code::MarketUnknown, message))?;
+    // Read before the order exists: its watchdog is timed from now.
+    let now = Instant::parse(now)?;
     let mut body = json!(payload);
     body["purchase_country"] = json!(country);
     body["locale"] = json!(locale);
@@ -263,16 +270,20 @@ fn create_order(
         fields: fields_to_set,
     }
     .to_ticket(&cart.cart_id);
+    // Should neither the confirm redirect nor Kustom's push ever reach the shop, the watchdog
+    // finds the paid order.
+    let watch = watch_kustom_order::first_check(&cart.cart_id, &order_id, &now);
     let log = vec![format!(
-        "cart {}: created Kustom order {order_id} ({})",
+        "cart {}: created Kustom order {order_id} ({}); watchdog from {}",
         cart.cart_id,
-        &hash[..12]
+        &hash[..12],
+        now.to_iso()
     )];
     Ok(snippet_answer(
         &order,
         &order_id,
         "checkout_incomplete",
-        vec![store],
+        vec![store, watch],
         log,
     ))
 }
