@@ -454,7 +454,10 @@ fn check_exactly_once(world: &World, trace: &str) {
     let by_watchdog = world.completed_by == Some(Kind::Watchdog);
     assert_eq!(
         (notes, world.dynamic.get("field:kustomCompletedBy").cloned()),
-        (usize::from(by_watchdog), by_watchdog.then(|| json!("watchdog"))),
+        (
+            usize::from(by_watchdog),
+            by_watchdog.then(|| json!("watchdog"))
+        ),
         "the watchdog's mark and note on the cart exactly when it completed it, after {trace}"
     );
 }

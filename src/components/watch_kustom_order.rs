@@ -26,9 +26,9 @@
 //! for an abandoned one. The job writes nothing unless it completes or gives up.
 
 use super::completion::{self, Completion};
+use crate::cart::CartState;
 use crate::cart::RenderedCart;
 use crate::error::{parse, AppError, Code};
-use crate::cart::CartState;
 use crate::fields::{self, dynamic_key};
 use crate::host::{
     finish, DynamicFields, Effect, Envelope, Interrupt, Output, Step, Steps, TicketCommand,
@@ -110,13 +110,18 @@ fn step(input: &Value) -> Step {
     let current = cart.field(fields::ORDER_ID) == Some(order_id);
     let ours = cart.cart_state == CartState::Completed
         && cart.field(fields::COMPLETED_BY) == Some(COMPLETED_BY_WATCHDOG);
-    if !payload::is_open(&cart) && !(current && ours) {
+    // Still to watch: an open cart, or one this watchdog completed (to acknowledge again).
+    let watching = payload::is_open(&cart) || (current && ours);
+    if !watching {
         let state = cart.cart_state.as_str();
         return Ok(watch.stop(format!("cart {} is {state}", cart.cart_id)));
     }
     if !current {
         let current = cart.field(fields::ORDER_ID).unwrap_or("(none)");
-        let why = format!("cart {} has replaced Kustom order {order_id} with {current}", cart.cart_id);
+        let why = format!(
+            "cart {} has replaced Kustom order {order_id} with {current}",
+            cart.cart_id
+        );
         return Ok(watch.stop(why));
     }
 
@@ -156,7 +161,9 @@ fn step(input: &Value) -> Step {
             }
             output
         }
-        Completion::NotYet { status } => watch.next_check(format!("Kustom order {order_id} is {status}")),
+        Completion::NotYet { status } => {
+            watch.next_check(format!("Kustom order {order_id} is {status}"))
+        }
         Completion::OrderGone => watch.stop(format!(
             "Kustom does not know order {order_id} (expired, never paid)"
         )),
@@ -218,7 +225,10 @@ impl Watch {
             ..self.job.clone()
         };
         let log = format!("{why}; next check at {}", at.to_iso());
-        Output::done(vec![schedule_job(WATCHDOG_JOB, &parameters, &at)], vec![log])
+        Output::done(
+            vec![schedule_job(WATCHDOG_JOB, &parameters, &at)],
+            vec![log],
+        )
     }
 
     /// Kustom or the platform could not answer: retry this check, or go on to the next one when
@@ -237,7 +247,10 @@ impl Watch {
                     attempt,
                     ..self.job.clone()
                 };
-                Output::done(vec![schedule_job(WATCHDOG_JOB, &parameters, &at)], vec![log])
+                Output::done(
+                    vec![schedule_job(WATCHDOG_JOB, &parameters, &at)],
+                    vec![log],
+                )
             }
             Decision::GiveUp { log, .. } if next_at.is_some() => {
                 self.next_check(format!("check failed ({reason}); {log}"))
