@@ -704,6 +704,11 @@ fn checkout_is_idempotent_and_handles_expired_and_completed_orders() {
     let second = run_checkout(&mut world);
     assert_eq!(world.orders.len(), 1, "the same order is returned");
     assert_eq!(
+        world.jobs.len(),
+        1,
+        "one watchdog for the one order created"
+    );
+    assert_eq!(
         first["content"]["htmlSnippet"],
         second["content"]["htmlSnippet"]
     );
@@ -728,6 +733,15 @@ fn checkout_is_idempotent_and_handles_expired_and_completed_orders() {
         json!(world.order_id())
     );
     assert_eq!(world.orders.len(), 2);
+    assert_eq!(
+        world
+            .jobs
+            .iter()
+            .map(|job| job["parameters"]["kustomOrderId"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [old.as_str(), world.order_id().as_str()],
+        "the replacing order gets its own watchdog"
+    );
 
     // paid: the storefront is sent to confirmation, and no order is created
     world.customer_pays();
@@ -860,4 +874,179 @@ fn watchdog_confirm_and_push_with_a_crash_at_any_step() {
     assert!(explore_paid(&[Watchdog, Confirm], 1) > 1000);
     assert!(explore_paid(&[Watchdog, Push], 1) > 1000);
     assert!(explore_paid(&[Watchdog], 2) > 10);
+}
+
+/// Runs one watchdog job to the end: its output and the calls it made.
+fn run_watchdog(world: &mut World, parameters: &Value, now: &str) -> (Value, Vec<Value>) {
+    let mut replies: Vec<Value> = vec![];
+    let mut calls = vec![];
+    loop {
+        let mut input = watchdog_input(parameters, &replies);
+        input["now"] = json!(now);
+        let output = watch_kustom_order::run(&input).to_json();
+        let Some(call) = output.get("calls").map(|c| c[0].clone()) else {
+            assert!(output.get("error").is_none(), "{output}");
+            world.apply_effects(&output);
+            return (output, calls);
+        };
+        replies.push(world.perform(&call));
+        calls.push(call);
+    }
+}
+
+fn kustom_calls(calls: &[Value]) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| c["call"] == "http")
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["method"].as_str().unwrap(),
+                c["url"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// What a check scheduled next: the parameters of its `scheduleJob`, if any.
+fn next_job(output: &Value) -> Option<Value> {
+    let effects = output["effects"].as_array()?;
+    let job = effects.iter().find(|e| e["effect"] == "scheduleJob")?;
+    assert_eq!(job["definition"], "watchKustomOrder");
+    Some(job["parameters"].clone())
+}
+
+#[test]
+fn a_normal_checkout_costs_the_watchdog_no_kustom_call() {
+    let mut world = paid_world();
+    let mut confirm = process(Kind::Confirm);
+    while step(&mut world, &mut confirm).is_none() {}
+    let before = format!("{:?}", world.dynamic);
+    let parameters = world.watchdog_job().clone();
+    let (output, calls) = run_watchdog(&mut world, &parameters, "2026-11-25T09:45:00Z");
+    assert_eq!(calls.len(), 1, "one cart read: {calls:?}");
+    assert_eq!(calls[0]["call"], "renderCart");
+    assert_eq!(output["effects"], json!([]), "no write, no next check");
+    assert_eq!(before, format!("{:?}", world.dynamic));
+}
+
+#[test]
+fn an_abandoned_checkout_costs_one_kustom_read_per_check_and_writes_nothing() {
+    let mut world = World::new(3);
+    run_checkout(&mut world);
+    let before = format!("{:?}{:?}", world.dynamic, world.activity);
+    let mut parameters = Some(world.watchdog_job().clone());
+    let mut checks = vec![];
+    while let Some(job) = parameters.take() {
+        let at = world.jobs.last().unwrap()["at"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (output, calls) = run_watchdog(&mut world, &job, &at);
+        assert_eq!(
+            kustom_calls(&calls),
+            [format!(
+                "GET https://api.playground.kustom.co/checkout/v3/orders/{}",
+                world.order_id()
+            )],
+            "one Kustom read at {at}"
+        );
+        assert!(
+            calls.iter().all(|c| c["call"] != "messageActor"),
+            "{calls:?}"
+        );
+        checks.push(at);
+        parameters = next_job(&output);
+    }
+    assert_eq!(
+        checks,
+        [
+            "2026-11-25T09:45:00Z",
+            "2026-11-25T11:30:00Z",
+            "2026-11-25T21:30:00Z",
+            "2026-11-27T01:30:00Z"
+        ],
+        "15 min, 2 h, 12 h and 40 h after checkout, then no more"
+    );
+    assert_eq!(before, format!("{:?}{:?}", world.dynamic, world.activity));
+    assert!(world.payments.is_empty() && world.cart_state == "open");
+}
+
+/// The customer pays hours later and neither the redirect nor the push reaches the shop: the
+/// next check completes the cart, says so on it, and acknowledges.
+#[test]
+fn a_late_payment_nobody_reported_is_completed_at_the_next_check() {
+    let mut world = World::new(3);
+    run_checkout(&mut world);
+    let first = world.watchdog_job().clone();
+    let (output, _) = run_watchdog(&mut world, &first, "2026-11-25T09:45:00Z");
+    let second = next_job(&output).expect("a second check");
+    world.customer_pays();
+    let (output, calls) = run_watchdog(&mut world, &second, "2026-11-25T11:30:00Z");
+    assert_eq!(next_job(&output), None, "done: {output}");
+    world.completed_by = Some(Kind::Watchdog);
+    check_exactly_once(&world, "the 2 h check");
+    assert_eq!(world.dynamic["field:kustomCompletedBy"], "watchdog");
+    assert_eq!(world.activity.len(), 1);
+    assert!(world.activity[0].contains("The Kustom watchdog found it {{after}}"));
+    let ticket_messages = calls.iter().filter(|c| c["actorType"] == "ticket").count();
+    assert_eq!(
+        ticket_messages, 1,
+        "mark, note and completion in one message"
+    );
+}
+
+/// Another tab's order (the cart replaced it) was paid: the watchdog of that order must not
+/// complete the cart with it; it stops without even asking Kustom. The watchdog of the cart's
+/// own order goes on watching.
+#[test]
+fn the_watchdog_never_completes_a_cart_with_an_order_it_replaced() {
+    let mut world = World::new(3);
+    run_checkout(&mut world);
+    let old = world.order_id();
+    world.orders.get_mut(&old).unwrap().expired = true;
+    run_checkout(&mut world);
+    let old_job = world.jobs[0]["parameters"].clone();
+    let new_job = world.jobs[1]["parameters"].clone();
+    assert_eq!(old_job["kustomOrderId"], old.as_str());
+    // The old order comes back paid (paid in another tab before it lapsed).
+    let order = world.orders.get_mut(&old).unwrap();
+    order.expired = false;
+    order.status = "checkout_complete".into();
+    let (output, calls) = run_watchdog(&mut world, &old_job, "2026-11-25T09:45:00Z");
+    assert_eq!(output["effects"], json!([]));
+    assert!(kustom_calls(&calls).is_empty(), "{calls:?}");
+    assert!(world.payments.is_empty() && world.cart_state == "open");
+    let (output, _) = run_watchdog(&mut world, &new_job, "2026-11-25T09:45:00Z");
+    assert!(
+        next_job(&output).is_some(),
+        "the current order is still watched"
+    );
+    assert!(world.payments.is_empty() && world.cart_state == "open");
+}
+
+/// Kustom refuses the watchdog's acknowledgement and the push is broken: the watchdog's retry
+/// acknowledges (it finds the cart it marked), without a second payment.
+#[test]
+fn a_refused_acknowledgement_is_retried_by_the_watchdog_itself() {
+    let mut world = paid_world();
+    world.ack_failures = 1;
+    let first = world.watchdog_job().clone();
+    let (output, _) = run_watchdog(&mut world, &first, "2026-11-25T09:45:00Z");
+    assert_eq!(world.cart_state, "completed");
+    assert_eq!(world.orders[&world.order_id()].acknowledged, 0);
+    let retry = next_job(&output).expect("a retry");
+    assert_eq!(retry["attempt"], 1);
+    let (output, calls) = run_watchdog(&mut world, &retry, "2026-11-25T09:50:00Z");
+    assert_eq!(
+        kustom_calls(&calls),
+        [format!(
+            "POST https://api.playground.kustom.co/ordermanagement/v1/orders/{}/acknowledge",
+            world.order_id()
+        )],
+        "only the acknowledgement"
+    );
+    assert_eq!(next_job(&output), None);
+    world.completed_by = Some(Kind::Watchdog);
+    check_exactly_once(&world, "the retried acknowledgement");
 }
