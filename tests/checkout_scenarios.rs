@@ -7,6 +7,12 @@
 //! interleaving of their steps (each call a host performs is one atomic step), with a crash of
 //! either process after any step followed by a retry, and checks at the end of each run: one
 //! payment, the cart completed with exactly that payment, the order acknowledged.
+//!
+//! The watchdog (`watchKustomOrder`, the checkout's job that completes a paid order nobody
+//! reported) joins them as a third party: watchdog ∥ confirm ∥ push, and watchdog with either
+//! one alone (the other path never arrives), with a crash, under the same invariants, plus: the
+//! watchdog's mark and note are on the cart exactly when its step completed the cart, and a
+//! check that finds the order paid never schedules another.
 
 use kustom::components::{checkout, confirm, watch_kustom_order, webhook};
 use serde_json::{json, Map, Value};
