@@ -307,6 +307,69 @@ fn label(seconds: i64) -> String {
 mod tests {
     use super::*;
 
+    const ORDER: &str = "8cf27b55-53e8-6aba-9fb4-7c692e56ddee";
+
+    fn input(job: Value, replies: Value) -> Value {
+        let mut input = json!({"cartId": "c1", "kustomOrderId": ORDER, "since": "2026-11-25T09:30:00Z",
+            "check": 0, "settings": {"apiKey": "kco_test_api_secret-value"}, "now": "2026-11-25T09:45:00Z",
+            "replies": replies});
+        for (key, value) in job.as_object().unwrap() {
+            input[key] = value.clone();
+        }
+        input
+    }
+
+    /// Hostile parameters and replies: an `{error}` or a logged outcome, never a trap, and the
+    /// API key never in what comes out.
+    #[test]
+    fn bad_parameters_and_replies_end_in_an_error_or_a_logged_outcome() {
+        let open_cart = json!({"cartId": "c1", "cartState": "open", "currencyCode": "SEK", "taxIncluded": true,
+            "orderTotal": 0, "orderTaxTotal": 0, "items": [], "fields": {"kustomOrderId": ORDER}});
+        let jobs = [
+            json!({}),
+            json!({"check": 4}),
+            json!({"check": u32::MAX, "attempt": u32::MAX}),
+            json!({"attempt": u32::MAX}),
+            json!({"since": "9999-12-31T23:59:59Z"}),
+            json!({"since": "0000-01-01T00:00:00Z", "now": "9999-12-31T23:59:59Z"}),
+            json!({"since": "2026-11-25T09:30:00+14:00"}),
+            json!({"since": "é2026-11-25T09:30:00Z"}),
+            json!({"since": null}),
+            json!({"check": -1}),
+            json!({"cartId": 7}),
+            json!({"kustomOrderId": "a/b"}),
+            json!({"settings": null}),
+        ];
+        let replies = [
+            json!([]),
+            json!([42]),
+            json!([null]),
+            json!(["text"]),
+            json!([open_cart, {"status": "x"}]),
+            json!([open_cart, {"foo": 1}]),
+            json!([open_cart, {"status": 200, "body": "<html>"}]),
+            json!([open_cart, {"status": 200, "body": {"status": "checkout_complete"}}]),
+            json!([open_cart, {"status": 200, "body": {"status": "checkout_complete", "purchase_currency": "SEK",
+                "order_amount": 0, "order_tax_amount": 0, "order_lines": []}}, "not a list", 42, null, {}]),
+            json!([open_cart, {"error": {"kind": "timeout"}}]),
+        ];
+        for job in &jobs {
+            for reply in &replies {
+                let output = run(&input(job.clone(), reply.clone())).to_json();
+                let text = output.to_string();
+                assert!(!text.contains("secret-value"), "{text}");
+                assert!(
+                    output.get("error").is_some()
+                        || output.get("calls").is_some()
+                        || output
+                            .get("log")
+                            .is_some_and(|log| log.as_array().is_some_and(|l| !l.is_empty())),
+                    "{job} {reply}: {text}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn the_checks_come_before_kustoms_48_hour_lifetime_with_room_for_retries() {
         let retries: i64 = RETRIES.0.iter().sum();
