@@ -258,3 +258,15 @@ test("an abandoned checkout: the 15 min check reads the order once, writes nothi
   assert.equal(await kustomReads(w, orderId), 1, "one Kustom read");
   assert.equal(JSON.stringify((await w.state()).carts[cartId]), before, "the cart untouched");
 });
+
+test("host crashes inside the watchdog, after it completed the cart: the job's re-run acknowledges, one payment", LIMIT, async (t) => {
+  const w = await world(t, { hostArgs: ["--crash-after", "messageActor ticket .*complete"] });
+  const { cartId, orderId } = await checkedOut(w);
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { push: false })).status, 200);
+  await w.hostExited(); // the watchdog's first check completed the cart, and the host died
+  assert.deepEqual((await w.control(`/orders/${orderId}`)).body.acknowledgements, [], "died before acknowledging");
+  await w.restart([]); // the job is still queued (removed only after it ran): it runs again
+  await waitFor(acknowledged(w, orderId), 15_000, "the re-run's acknowledgement");
+  await assertPaidOnce(w, cartId, orderId);
+  assert.equal((await w.state()).carts[cartId].dynamic["field:kustomCompletedBy"], "watchdog");
+});
