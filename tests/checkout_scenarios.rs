@@ -43,6 +43,8 @@ struct KustomOrder {
     body: Value,
     acknowledged: u32,
     expired: bool,
+    /// Completed, and the Checkout API no longer serves it (Order Management does).
+    forgotten: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -279,6 +281,9 @@ impl World {
                 };
                 let mut body = order.body.clone();
                 body["status"] = json!(order.status);
+                if order.forgotten && path.starts_with("/checkout") {
+                    return json!({"status": 404, "body": ""});
+                }
                 match (
                     method,
                     path.ends_with("/acknowledge"),
@@ -1055,4 +1060,29 @@ fn a_refused_acknowledgement_is_retried_by_the_watchdog_itself() {
     assert_eq!(next_job(&output), None);
     world.completed_by = Some(Kind::Watchdog);
     check_exactly_once(&world, "the retried acknowledgement");
+}
+
+/// Paid, nothing reached the shop, and by the time the customer comes back to the checkout the
+/// Checkout API has forgotten the completed order (Order Management has it). The checkout must
+/// not replace it — the watchdog of a replaced order stands down — but send the customer to
+/// confirmation; the watchdog completes the cart anyway.
+#[test]
+fn a_paid_order_the_checkout_api_forgot_is_never_replaced() {
+    let mut world = paid_world();
+    let id = world.order_id();
+    world.orders.get_mut(&id).unwrap().forgotten = true;
+    let response = run_checkout(&mut world);
+    assert_eq!(
+        response["content"]["status"], "checkout_complete",
+        "{response}"
+    );
+    assert_eq!(world.order_id(), id, "not replaced");
+    assert_eq!(world.orders.len(), 1, "no new order");
+    let parameters = world.watchdog_job().clone();
+    run_watchdog(&mut world, &parameters, "2026-11-25T09:45:00Z");
+    world.completed_by = Some(Kind::Watchdog);
+    check_exactly_once(
+        &world,
+        "the watchdog after the checkout API forgot the order",
+    );
 }

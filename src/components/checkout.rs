@@ -6,7 +6,9 @@
 //!   pushing the cart's current payload when Kustom holds something else;
 //! - that order is already `checkout_complete`: return its (confirmation) snippet with
 //!   `status: checkout_complete`, so the storefront goes to confirmation; nothing is created;
-//! - that order is gone or expired (404): create a new one and replace the id;
+//! - that order is gone or expired (404 from the Checkout API and from Order Management): create
+//!   a new one and replace the id; a 404 from the Checkout API alone is a paid order it forgot:
+//!   `status: checkout_complete`, never replaced;
 //! - whenever it creates an order, it also schedules the order's watchdog (`watchKustomOrder`,
 //!   15 min, 2 h, 12 h, 40 h later), which completes the cart should the customer pay and
 //!   neither the confirm redirect nor Kustom's push reach the shop;
@@ -71,7 +73,13 @@ fn step(input: &Value) -> Step {
             Outcome::Success(body) => {
                 return existing_order(&mut steps, &settings, order_id, body, &payload, &hash)
             }
-            Outcome::NotFound => {} // expired or gone: create a new one below
+            // Expired, or paid and forgotten by the Checkout API (Order Management keeps a paid
+            // order): never replace a paid order, whose watchdog would then stand down.
+            Outcome::NotFound => {
+                if let Some(paid) = paid_at_order_management(&mut steps, &settings, order_id)? {
+                    return Ok(paid);
+                }
+            }
             failed => {
                 return Ok(kustom_failed(
                     &failed,
@@ -89,6 +97,32 @@ fn step(input: &Value) -> Step {
         payload,
         (&hash, &envelope.now),
     )
+}
+
+/// The stored order is unknown to the Checkout API: `None` when Order Management does not know
+/// it either (it expired unpaid: replace it); otherwise the answer (paid: the storefront goes to
+/// confirmation, which completes the cart; Kustom down: 502, the id kept).
+fn paid_at_order_management(
+    steps: &mut Steps,
+    settings: &Settings,
+    order_id: &str,
+) -> Step<Option<Output>> {
+    let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
+    Ok(match kustom::classify(&reply) {
+        Outcome::NotFound => None,
+        Outcome::Success(_) => Some(answer(
+            200,
+            json!({"kustomOrderId": order_id, "status": "checkout_complete"}),
+            vec![],
+            vec![format!(
+                "Kustom order {order_id} is paid (known to Order Management): not replaced"
+            )],
+        )),
+        failed => Some(kustom_failed(
+            &failed,
+            &format!("reading Kustom order {order_id}"),
+        )),
+    })
 }
 
 /// A 502 for a Kustom call that did not succeed: the storefront shows an error and may retry.
