@@ -72,6 +72,8 @@ function scenarios(n) {
     "rules/capture": [{ hook: "OnPaymentCapture", settings, now, payment: { paymentId: PAYMENT, providerKey: "kustom", externalReference: ORDER, currencyCode: "SEK" },
       capture: { paymentCaptureId: capture.paymentCaptureId, state: "pending", remainingAmount: 940.8 } }, []],
     "jobs/capture-order": [{ ...capture, settings, now }, [payment, om, { status: 201, headers: { "Capture-Id": "cap-1" }, body: "" }, payment]],
+    // The watchdog's quiet check (an abandoned checkout): the cart, one Kustom read, the next check.
+    "jobs/watch-kustom-order": [{ cartId: CART, kustomOrderId: ORDER, since: now, check: 0, settings, now }, [rendered, ok(order)]],
   };
 }
 
@@ -120,7 +122,7 @@ const sizes = [1, 50, 250];
 // `node bench/run.mjs --warm`: warm figures only (no cold processes, no eager compilation), for
 // measuring a change quickly; the floor comparison uses the packaged rule.
 const warmOnly = process.argv[2] === "--warm";
-const cartBound = new Set(["rules/cart-kustom-sync", "jobs/sync-kustom-order", "ingresses/checkout", "ingresses/validate", "ingresses/confirm", "ingresses/webhook"]);
+const cartBound = new Set(["rules/cart-kustom-sync", "jobs/sync-kustom-order", "ingresses/checkout", "ingresses/validate", "ingresses/confirm", "ingresses/webhook", "jobs/watch-kustom-order"]);
 console.log(`\nPer whole execution (all steps), Node ${process.version}; warm: median/p99 of 300 runs. Cold, median of 5 fresh processes:`);
 console.log(`compile = the wasm bytes to a module; start = load the glue, instantiate, first call; rest = the other steps of the first execution\n`);
 console.log(`${"component".padEnd(26)} ${"lines".padStart(5)} ${"steps".padStart(5)} ${"warm ms".padStart(8)} ${"p99 ms".padStart(8)} ${"compile".padStart(8)} ${"start".padStart(8)} ${"rest".padStart(8)}`);

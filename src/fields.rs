@@ -16,6 +16,9 @@ pub const ORDER_ID: &str = "kustomOrderId";
 pub const PENDING_HASH: &str = "kustomPendingHash";
 /// Hash of the payload Kustom is known to hold (set by `syncKustomOrder`).
 pub const SYNC_HASH: &str = "kustomSyncHash";
+/// Who completed the cart when it was not confirm or the push: `watchdog` (set by
+/// `watchKustomOrder` in the message that completes the cart).
+pub const COMPLETED_BY: &str = "kustomCompletedBy";
 /// The payload whose hash is `kustomPendingHash`, stored as a raw dynamic key.
 pub const PENDING_PAYLOAD_KEY: &str = "kustomPendingPayload";
 

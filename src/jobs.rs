@@ -9,6 +9,8 @@ use serde_json::Value;
 pub const SYNC_JOB: &str = "syncKustomOrder";
 /// `captureOrder`, scheduled by the `capture` rule.
 pub const CAPTURE_JOB: &str = "captureOrder";
+/// `watchKustomOrder`, scheduled by the checkout ingress for each Kustom order it creates.
+pub const WATCHDOG_JOB: &str = "watchKustomOrder";
 
 /// The `syncKustomOrder` job's parameters. The payload itself is not among them: the rule stores
 /// it on the cart beside its hash (`kustomPendingPayload`), the job pushes it from there, and
@@ -44,6 +46,23 @@ pub struct CaptureJobParameters {
     /// Times the order was found in Kustom's fraud review (`fraud_status: PENDING`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub review_checks: u32,
+}
+
+/// The `watchKustomOrder` job's parameters: which order of which cart, when it was created (the
+/// checks are timed from then), and which check of the schedule this run is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchdogParameters {
+    pub cart_id: String,
+    pub kustom_order_id: String,
+    /// When the checkout created the order (ISO 8601).
+    pub since: String,
+    /// The check of the schedule this run is (0 = the first).
+    #[serde(default)]
+    pub check: u32,
+    /// Retries of this check after transient failures.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
 }
 
 fn is_zero(n: &u32) -> bool {

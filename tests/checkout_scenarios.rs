@@ -13,8 +13,13 @@
 //! and Kustom's order is acknowledged only once its payment exists and the cart is completed
 //! with it (an acknowledgement stops Kustom's pushes: one sent too early loses the payment for
 //! good if the process then dies).
+//! The watchdog (`watchKustomOrder`, the checkout's job that completes a paid order nobody
+//! reported) joins them as a third party: watchdog ∥ confirm ∥ push, and watchdog with either
+//! one alone (the other path never arrives), with a crash, under the same invariants, plus: the
+//! watchdog's mark and note are on the cart exactly when its step completed the cart, and a
+//! check that finds the order paid never schedules another.
 
-use kustom::components::{checkout, confirm, webhook};
+use kustom::components::{checkout, confirm, watch_kustom_order, webhook};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -76,6 +81,8 @@ struct KustomOrder {
     body: Value,
     acknowledged: u32,
     expired: bool,
+    /// Completed, and the Checkout API no longer serves it (Order Management does).
+    forgotten: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +106,10 @@ struct World {
     free_retry: bool,
     /// What the payment must authorize (major units, as the platform takes amounts).
     expected_amount: Value,
+    /// Jobs scheduled (`scheduleJob` effects): the checkout's watchdog, its next checks.
+    jobs: Vec<Value>,
+    /// Which process's step completed the cart.
+    completed_by: Option<Kind>,
 }
 
 impl World {
@@ -116,6 +127,8 @@ impl World {
             pushes_left: 3,
             free_retry: true,
             expected_amount: json!(468.7),
+            jobs: vec![],
+            completed_by: None,
         }
     }
 
@@ -136,6 +149,20 @@ impl World {
             .as_str()
             .unwrap()
             .to_string()
+    }
+
+    /// The parameters of the watchdog's first check, as the checkout scheduled it for the
+    /// cart's current order.
+    fn watchdog_job(&self) -> &Value {
+        let order_id = self.order_id();
+        &self
+            .jobs
+            .iter()
+            .find(|job| {
+                job["definition"] == "watchKustomOrder"
+                    && job["parameters"]["kustomOrderId"] == order_id.as_str()
+            })
+            .expect("the checkout scheduled the watchdog")["parameters"]
     }
 
     /// The customer pays in the iframe: Kustom completes the order.
@@ -255,6 +282,7 @@ impl World {
                 ack_failures: self.ack_failures,
                 pushes_left: self.pushes_left,
                 free_retry: self.free_retry,
+                jobs: std::mem::take(&mut self.jobs),
                 ..before
             };
             return json!({"actorId": null, "paths": [], "data": {}, "errors": errors});
@@ -300,6 +328,9 @@ impl World {
                 };
                 let mut body = order.body.clone();
                 body["status"] = json!(order.status);
+                if order.forgotten && path.starts_with("/checkout") {
+                    return json!({"status": 404, "body": ""});
+                }
                 match (
                     method,
                     path.ends_with("/acknowledge"),
@@ -356,6 +387,7 @@ impl World {
                         self.apply_command(command).unwrap();
                     }
                 }
+                "scheduleJob" => self.jobs.push(effect.clone()),
                 other => panic!("unexpected effect {other}"),
             }
         }
@@ -366,6 +398,8 @@ impl World {
 enum Kind {
     Confirm,
     Push,
+    /// The `watchKustomOrder` job the checkout scheduled (its first check).
+    Watchdog,
 }
 
 #[derive(Clone, Debug)]
@@ -390,15 +424,26 @@ fn input(kind: Kind, world: &World, replies: &[Value]) -> Value {
     let (route, query) = match kind {
         Kind::Confirm => (json!({"cartId": CART}), json!({})),
         Kind::Push => (json!({}), json!({"kustom_order_id": world.order_id()})),
+        Kind::Watchdog => return watchdog_input(world.watchdog_job(), replies),
     };
     json!({"route": route, "query": query, "headers": {}, "body": null, "settings": settings(),
            "now": "2026-11-25T09:40:00Z", "replies": replies})
+}
+
+/// A job's input: its parameters beside `settings`, `now` and `replies`.
+fn watchdog_input(parameters: &Value, replies: &[Value]) -> Value {
+    let mut input = parameters.clone();
+    input["settings"] = settings();
+    input["now"] = json!("2026-11-25T09:45:00Z");
+    input["replies"] = json!(replies);
+    input
 }
 
 fn run_ingress(kind: Kind, input: &Value) -> Value {
     match kind {
         Kind::Confirm => confirm::run(input).to_json(),
         Kind::Push => webhook::run(input).to_json(),
+        Kind::Watchdog => watch_kustom_order::run(input).to_json(),
     }
 }
 
@@ -422,9 +467,19 @@ fn step(world: &mut World, process: &mut Process) -> Option<Value> {
                 process.kind
             );
         }
+        let open = world.cart_state == "open";
         let reply = world.perform(&calls[0]);
+        if open && world.cart_state == "completed" {
+            world.completed_by = Some(process.kind);
+        }
         process.replies.push(reply);
         return None;
+    }
+    if process.kind == Kind::Watchdog {
+        // A paid order: the check that finds it completes it (or sees it completed), and never
+        // schedules another.
+        let effects = output["effects"].as_array().unwrap();
+        assert!(effects.is_empty(), "watchdog effects {output}");
     }
     world.apply_effects(&output);
     Some(output["response"].clone())
@@ -477,6 +532,20 @@ fn check_exactly_once(world: &World, trace: &str) {
         world.orders[&id].acknowledged >= 1,
         "acknowledged after {trace}"
     );
+    let notes = world
+        .activity
+        .iter()
+        .filter(|entry| entry.contains("watchdog"))
+        .count();
+    let by_watchdog = world.completed_by == Some(Kind::Watchdog);
+    assert_eq!(
+        (notes, world.dynamic.get("field:kustomCompletedBy").cloned()),
+        (
+            usize::from(by_watchdog),
+            by_watchdog.then(|| json!("watchdog"))
+        ),
+        "the watchdog's mark and note on the cart exactly when it completed it, after {trace}"
+    );
 }
 
 /// Explores every interleaving of `processes` (plus, when `crashes` allows, a crash of any
@@ -490,7 +559,9 @@ fn explore(
     seen: &mut HashMap<String, usize>,
 ) -> usize {
     let key = format!(
-        "{:?}|{:?}|{:?}|{}|{}|{}|{:?}|{crashes}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}|{crashes}",
+        world.completed_by,
+        world.activity,
         world.cart_state,
         world.dynamic,
         world.relations,
@@ -701,6 +772,11 @@ fn checkout_is_idempotent_and_handles_expired_and_completed_orders() {
     let second = run_checkout(&mut world);
     assert_eq!(world.orders.len(), 1, "the same order is returned");
     assert_eq!(
+        world.jobs.len(),
+        1,
+        "one watchdog for the one order created"
+    );
+    assert_eq!(
         first["content"]["htmlSnippet"],
         second["content"]["htmlSnippet"]
     );
@@ -725,6 +801,15 @@ fn checkout_is_idempotent_and_handles_expired_and_completed_orders() {
         json!(world.order_id())
     );
     assert_eq!(world.orders.len(), 2);
+    assert_eq!(
+        world
+            .jobs
+            .iter()
+            .map(|job| job["parameters"]["kustomOrderId"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [old.as_str(), world.order_id().as_str()],
+        "the replacing order gets its own watchdog"
+    );
 
     // paid: the storefront is sent to confirmation, and no order is created
     world.customer_pays();
@@ -816,7 +901,7 @@ fn bad_input_to_each_ingress_is_a_clear_error_and_writes_nothing() {
     }
 }
 
-fn explore_paid(world: World, crashes: u32, name: &str, minimum: usize) {
+fn explore_paid_world(world: World, crashes: u32, name: &str, minimum: usize) {
     let start = std::time::Instant::now();
     let runs = explore(
         world.clone(),
@@ -836,7 +921,7 @@ fn two_crashes_without_a_free_retry_every_interleaving() {
     let mut world = paid_world();
     world.free_retry = false;
     world.pushes_left = 4;
-    explore_paid(world, 2, "two crashes, no free retry", 1000);
+    explore_paid_world(world, 2, "two crashes, no free retry", 1000);
 }
 
 #[test]
@@ -846,7 +931,7 @@ fn acknowledgement_failures_with_a_crash_every_interleaving() {
         world.free_retry = false;
         world.ack_failures = failures;
         world.pushes_left = 4;
-        explore_paid(
+        explore_paid_world(
             world,
             1,
             &format!("{failures} failed acknowledgements, one crash"),
@@ -866,6 +951,246 @@ fn zero_and_three_decimal_currencies_with_a_crash_every_interleaving() {
         world.customer_pays();
         world.free_retry = false;
         world.pushes_left = 3;
-        explore_paid(world, 1, &format!("{}: one crash", currency.code), 100);
+        explore_paid_world(world, 1, &format!("{}: one crash", currency.code), 100);
     }
+}
+
+fn process(kind: Kind) -> Process {
+    Process::new(kind)
+}
+
+/// Explores `kinds` racing on a paid order, with `crashes`, and prints the count.
+fn explore_paid(kinds: &[Kind], crashes: u32) -> usize {
+    let world = paid_world();
+    let started = std::time::Instant::now();
+    let mut seen = HashMap::new();
+    let processes = kinds.iter().copied().map(process).collect();
+    let runs = explore(world, processes, crashes, String::new(), &mut seen);
+    println!(
+        "{kinds:?} with {crashes} crash(es): {runs} interleavings, {} distinct states, {:.1} s",
+        seen.len(),
+        started.elapsed().as_secs_f64()
+    );
+    runs
+}
+
+/// The watchdog as a third party: watchdog ∥ confirm ∥ push, every interleaving, and the
+/// subsets where one of the other paths never arrives. Same invariants: one payment, one
+/// completed cart linked to it, acknowledged; the watchdog's note exactly when it completed.
+#[test]
+fn watchdog_confirm_and_push_every_interleaving() {
+    use Kind::*;
+    assert!(explore_paid(&[Watchdog, Confirm, Push], 0) > 10_000);
+    assert!(explore_paid(&[Watchdog, Confirm], 0) > 100);
+    assert!(explore_paid(&[Watchdog, Push], 0) > 100);
+    assert_eq!(explore_paid(&[Watchdog], 0), 1);
+}
+
+#[test]
+fn watchdog_confirm_and_push_with_a_crash_at_any_step() {
+    use Kind::*;
+    assert!(explore_paid(&[Watchdog, Confirm, Push], 1) > 100_000);
+    assert!(explore_paid(&[Watchdog, Confirm], 1) > 1000);
+    assert!(explore_paid(&[Watchdog, Push], 1) > 1000);
+    assert!(explore_paid(&[Watchdog], 2) > 10);
+}
+
+/// Runs one watchdog job to the end: its output and the calls it made.
+fn run_watchdog(world: &mut World, parameters: &Value, now: &str) -> (Value, Vec<Value>) {
+    let mut replies: Vec<Value> = vec![];
+    let mut calls = vec![];
+    loop {
+        let mut input = watchdog_input(parameters, &replies);
+        input["now"] = json!(now);
+        let output = watch_kustom_order::run(&input).to_json();
+        let Some(call) = output.get("calls").map(|c| c[0].clone()) else {
+            assert!(output.get("error").is_none(), "{output}");
+            world.apply_effects(&output);
+            return (output, calls);
+        };
+        replies.push(world.perform(&call));
+        calls.push(call);
+    }
+}
+
+fn kustom_calls(calls: &[Value]) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| c["call"] == "http")
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["method"].as_str().unwrap(),
+                c["url"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// What a check scheduled next: the parameters of its `scheduleJob`, if any.
+fn next_job(output: &Value) -> Option<Value> {
+    let effects = output["effects"].as_array()?;
+    let job = effects.iter().find(|e| e["effect"] == "scheduleJob")?;
+    assert_eq!(job["definition"], "watchKustomOrder");
+    Some(job["parameters"].clone())
+}
+
+#[test]
+fn a_normal_checkout_costs_the_watchdog_no_kustom_call() {
+    let mut world = paid_world();
+    let mut confirm = process(Kind::Confirm);
+    while step(&mut world, &mut confirm).is_none() {}
+    let before = format!("{:?}", world.dynamic);
+    let parameters = world.watchdog_job().clone();
+    let (output, calls) = run_watchdog(&mut world, &parameters, "2026-11-25T09:45:00Z");
+    assert_eq!(calls.len(), 1, "one cart read: {calls:?}");
+    assert_eq!(calls[0]["call"], "renderCart");
+    assert_eq!(output["effects"], json!([]), "no write, no next check");
+    assert_eq!(before, format!("{:?}", world.dynamic));
+}
+
+#[test]
+fn an_abandoned_checkout_costs_one_kustom_read_per_check_and_writes_nothing() {
+    let mut world = World::new(3);
+    run_checkout(&mut world);
+    let before = format!("{:?}{:?}", world.dynamic, world.activity);
+    let mut parameters = Some(world.watchdog_job().clone());
+    let mut checks = vec![];
+    while let Some(job) = parameters.take() {
+        let at = world.jobs.last().unwrap()["at"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (output, calls) = run_watchdog(&mut world, &job, &at);
+        assert_eq!(
+            kustom_calls(&calls),
+            [format!(
+                "GET https://api.playground.kustom.co/checkout/v3/orders/{}",
+                world.order_id()
+            )],
+            "one Kustom read at {at}"
+        );
+        assert!(
+            calls.iter().all(|c| c["call"] != "messageActor"),
+            "{calls:?}"
+        );
+        checks.push(at);
+        parameters = next_job(&output);
+    }
+    assert_eq!(
+        checks,
+        [
+            "2026-11-25T09:45:00Z",
+            "2026-11-25T11:30:00Z",
+            "2026-11-25T21:30:00Z",
+            "2026-11-27T01:30:00Z"
+        ],
+        "15 min, 2 h, 12 h and 40 h after checkout, then no more"
+    );
+    assert_eq!(before, format!("{:?}{:?}", world.dynamic, world.activity));
+    assert!(world.payments.is_empty() && world.cart_state == "open");
+}
+
+/// The customer pays hours later and neither the redirect nor the push reaches the shop: the
+/// next check completes the cart, says so on it, and acknowledges.
+#[test]
+fn a_late_payment_nobody_reported_is_completed_at_the_next_check() {
+    let mut world = World::new(3);
+    run_checkout(&mut world);
+    let first = world.watchdog_job().clone();
+    let (output, _) = run_watchdog(&mut world, &first, "2026-11-25T09:45:00Z");
+    let second = next_job(&output).expect("a second check");
+    world.customer_pays();
+    let (output, calls) = run_watchdog(&mut world, &second, "2026-11-25T11:30:00Z");
+    assert_eq!(next_job(&output), None, "done: {output}");
+    world.completed_by = Some(Kind::Watchdog);
+    check_exactly_once(&world, "the 2 h check");
+    assert_eq!(world.dynamic["field:kustomCompletedBy"], "watchdog");
+    assert_eq!(world.activity.len(), 1);
+    assert!(world.activity[0].contains("The Kustom watchdog found it {{after}}"));
+    let ticket_messages = calls.iter().filter(|c| c["actorType"] == "ticket").count();
+    assert_eq!(
+        ticket_messages, 1,
+        "mark, note and completion in one message"
+    );
+}
+
+/// Another tab's order (the cart replaced it) was paid: the watchdog of that order must not
+/// complete the cart with it; it stops without even asking Kustom. The watchdog of the cart's
+/// own order goes on watching.
+#[test]
+fn the_watchdog_never_completes_a_cart_with_an_order_it_replaced() {
+    let mut world = World::new(3);
+    run_checkout(&mut world);
+    let old = world.order_id();
+    world.orders.get_mut(&old).unwrap().expired = true;
+    run_checkout(&mut world);
+    let old_job = world.jobs[0]["parameters"].clone();
+    let new_job = world.jobs[1]["parameters"].clone();
+    assert_eq!(old_job["kustomOrderId"], old.as_str());
+    // The old order comes back paid (paid in another tab before it lapsed).
+    let order = world.orders.get_mut(&old).unwrap();
+    order.expired = false;
+    order.status = "checkout_complete".into();
+    let (output, calls) = run_watchdog(&mut world, &old_job, "2026-11-25T09:45:00Z");
+    assert_eq!(output["effects"], json!([]));
+    assert!(kustom_calls(&calls).is_empty(), "{calls:?}");
+    assert!(world.payments.is_empty() && world.cart_state == "open");
+    let (output, _) = run_watchdog(&mut world, &new_job, "2026-11-25T09:45:00Z");
+    assert!(
+        next_job(&output).is_some(),
+        "the current order is still watched"
+    );
+    assert!(world.payments.is_empty() && world.cart_state == "open");
+}
+
+/// Kustom refuses the watchdog's acknowledgement and the push is broken: the watchdog's retry
+/// acknowledges (it finds the cart it marked), without a second payment.
+#[test]
+fn a_refused_acknowledgement_is_retried_by_the_watchdog_itself() {
+    let mut world = paid_world();
+    world.ack_failures = 1;
+    let first = world.watchdog_job().clone();
+    let (output, _) = run_watchdog(&mut world, &first, "2026-11-25T09:45:00Z");
+    assert_eq!(world.cart_state, "completed");
+    assert_eq!(world.orders[&world.order_id()].acknowledged, 0);
+    let retry = next_job(&output).expect("a retry");
+    assert_eq!(retry["attempt"], 1);
+    let (output, calls) = run_watchdog(&mut world, &retry, "2026-11-25T09:50:00Z");
+    assert_eq!(
+        kustom_calls(&calls),
+        [format!(
+            "POST https://api.playground.kustom.co/ordermanagement/v1/orders/{}/acknowledge",
+            world.order_id()
+        )],
+        "only the acknowledgement"
+    );
+    assert_eq!(next_job(&output), None);
+    world.completed_by = Some(Kind::Watchdog);
+    check_exactly_once(&world, "the retried acknowledgement");
+}
+
+/// Paid, nothing reached the shop, and by the time the customer comes back to the checkout the
+/// Checkout API has forgotten the completed order (Order Management has it). The checkout must
+/// not replace it — the watchdog of a replaced order stands down — but send the customer to
+/// confirmation; the watchdog completes the cart anyway.
+#[test]
+fn a_paid_order_the_checkout_api_forgot_is_never_replaced() {
+    let mut world = paid_world();
+    let id = world.order_id();
+    world.orders.get_mut(&id).unwrap().forgotten = true;
+    let response = run_checkout(&mut world);
+    assert_eq!(
+        response["content"]["status"], "checkout_complete",
+        "{response}"
+    );
+    assert_eq!(world.order_id(), id, "not replaced");
+    assert_eq!(world.orders.len(), 1, "no new order");
+    let parameters = world.watchdog_job().clone();
+    run_watchdog(&mut world, &parameters, "2026-11-25T09:45:00Z");
+    world.completed_by = Some(Kind::Watchdog);
+    check_exactly_once(
+        &world,
+        "the watchdog after the checkout API forgot the order",
+    );
 }

@@ -67,6 +67,7 @@ fn the_jobs_hooks_and_routes_the_code_uses_are_declared() {
     let jobs = ids(&manifest, "jobDefinitions");
     assert!(jobs.contains(&cart_kustom_sync::JOB_DEFINITION.to_string()));
     assert!(jobs.contains(&capture::JOB_DEFINITION.to_string()));
+    assert!(jobs.contains(&kustom::jobs::WATCHDOG_JOB.to_string()));
     let components = ids(&manifest, "components");
     for job in manifest["jobDefinitions"].as_array().unwrap() {
         assert!(

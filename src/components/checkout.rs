@@ -6,7 +6,12 @@
 //!   pushing the cart's current payload when Kustom holds something else;
 //! - that order is already `checkout_complete`: return its (confirmation) snippet with
 //!   `status: checkout_complete`, so the storefront goes to confirmation; nothing is created;
-//! - that order is gone or expired (404): create a new one and replace the id;
+//! - that order is gone or expired (404 from the Checkout API and from Order Management): create
+//!   a new one and replace the id; a 404 from the Checkout API alone is a paid order it forgot:
+//!   `status: checkout_complete`, never replaced;
+//! - whenever it creates an order, it also schedules the order's watchdog (`watchKustomOrder`,
+//!   15 min, 2 h, 12 h, 40 h later), which completes the cart should the customer pay and
+//!   neither the confirm redirect nor Kustom's push reach the shop;
 //! - Kustom does not answer (5xx, timeout): 502, and the stored id is kept (a new order now
 //!   could orphan a live one).
 //!
@@ -15,11 +20,13 @@
 //! paid (it expires after 48 h).
 
 use super::ingress::{answer, error_answer, route_cart};
+use super::watch_kustom_order;
 use crate::cart::RenderedCart;
 use crate::error::{parse, AppError, Code};
 use crate::fields::{self, dynamic_key};
 use crate::hash::{payload_hash, short};
 use crate::host::{finish, DynamicFields, Effect, Envelope, Output, Step, Steps, TicketCommand};
+use crate::instant::Instant;
 use crate::kustom::{self, CheckoutOrder, Outcome};
 use crate::payload::{self, CartPayload};
 use crate::settings::Settings;
@@ -42,7 +49,7 @@ pub fn run(input: &Value) -> Output {
 }
 
 fn step(input: &Value) -> Step {
-    parse::<Envelope>(input, "input")?; // `now` and `replies` are there
+    let envelope: Envelope = parse(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
     let request = read_request(input.get("body").unwrap_or(&Value::Null))
         .map_err(|message| error_answer(400, Code::BadRequest, message))?;
@@ -71,7 +78,13 @@ fn step(input: &Value) -> Step {
                     &mut steps, &settings, cart_id, order_id, body, &payload, &hash,
                 )
             }
-            Outcome::NotFound => {} // expired or gone: create a new one below
+            // Expired, or paid and forgotten by the Checkout API (Order Management keeps a paid
+            // order): never replace a paid order, whose watchdog would then stand down.
+            Outcome::NotFound => {
+                if let Some(paid) = paid_at_order_management(&mut steps, &settings, order_id)? {
+                    return Ok(paid);
+                }
+            }
             failed => {
                 return Ok(kustom_failed(
                     &failed,
@@ -87,8 +100,34 @@ fn step(input: &Value) -> Step {
         &request,
         push_and_validation,
         payload,
-        &hash,
+        (&hash, &envelope.now),
     )
+}
+
+/// The stored order is unknown to the Checkout API: `None` when Order Management does not know
+/// it either (it expired unpaid: replace it); otherwise the answer (paid: the storefront goes to
+/// confirmation, which completes the cart; Kustom down: 502, the id kept).
+fn paid_at_order_management(
+    steps: &mut Steps,
+    settings: &Settings,
+    order_id: &str,
+) -> Step<Option<Output>> {
+    let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
+    Ok(match kustom::classify(&reply) {
+        Outcome::NotFound => None,
+        Outcome::Success(_) => Some(answer(
+            200,
+            json!({"kustomOrderId": order_id, "status": "checkout_complete"}),
+            vec![],
+            vec![format!(
+                "Kustom order {order_id} is paid (known to Order Management): not replaced"
+            )],
+        )),
+        failed => Some(kustom_failed(
+            &failed,
+            &format!("reading Kustom order {order_id}"),
+        )),
+    })
 }
 
 /// A 502 for a Kustom call that did not succeed: the storefront shows an error and may retry.
@@ -251,7 +290,7 @@ fn create_order(
     request: &CheckoutRequest,
     (push_url, validation_url): (String, String),
     payload: CartPayload,
-    hash: &str,
+    (hash, now): (&str, &str),
 ) -> Step {
     let (country, locale) =
         market(cart).map_err(|message| error_answer(422, Code::MarketUnknown, message))?;
@@ -260,6 +299,8 @@ fn create_order(
         let message = "the cart id is longer than Kustom's merchant_reference1 takes";
         return Ok(error_answer(422, Code::CartIdTooLong, message));
     }
+    // Read before the order exists: its watchdog is timed from now.
+    let now = Instant::parse(now)?;
     let mut body = json!(payload);
     body["purchase_country"] = json!(country);
     body["locale"] = json!(locale);
@@ -299,16 +340,20 @@ fn create_order(
         fields: fields_to_set,
     }
     .to_ticket(&cart.cart_id);
+    // Should neither the confirm redirect nor Kustom's push ever reach the shop, the watchdog
+    // finds the paid order.
+    let watch = watch_kustom_order::first_check(&cart.cart_id, &order_id, &now);
     let log = vec![format!(
-        "cart {}: created Kustom order {order_id} ({})",
+        "cart {}: created Kustom order {order_id} ({}); watchdog from {}",
         cart.cart_id,
-        &hash[..12]
+        &hash[..12],
+        now.to_iso()
     )];
     Ok(snippet_answer(
         &order,
         &order_id,
         "checkout_incomplete",
-        vec![store],
+        vec![store, watch],
         log,
     ))
 }

@@ -1,5 +1,6 @@
-//! Completing a cart whose Kustom order is paid: the one path that both the browser's `confirm`
-//! and Kustom's push (`webhook`) run, in whichever order, as often as they arrive.
+//! Completing a cart whose Kustom order is paid: the one path that the browser's `confirm`,
+//! Kustom's push (`webhook`) and the `watchKustomOrder` watchdog all run, in whichever order, as
+//! often as they arrive.
 //!
 //! Exactly one payment, one completed cart, the order acknowledged — using the platform's own
 //! guarantees and checking state before each step:
@@ -74,6 +75,19 @@ pub fn complete(
     cart: &RenderedCart,
     order_id: &str,
 ) -> Step<Completion> {
+    complete_recording(steps, settings, cart, order_id, &[])
+}
+
+/// The same path, with `record` (commands on the cart: a field, an activity log entry) applied
+/// in the very message that completes the cart: they land exactly when this run is the one that
+/// completes it, never when another path got there first. The watchdog marks its work this way.
+pub fn complete_recording(
+    steps: &mut Steps,
+    settings: &Settings,
+    cart: &RenderedCart,
+    order_id: &str,
+    record: &[TicketCommand],
+) -> Step<Completion> {
     let mut log = Vec::new();
     if !payload::is_open(cart) {
         log.push(format!(
@@ -129,12 +143,14 @@ pub fn complete(
         },
     };
 
+    let mut commands =
+        vec![json!({"type": "createRelation", "relationKey": "payments", "nodeId": payment_id})];
+    commands.extend(record.iter().map(|command| json!(command)));
     let linked = steps.actor(Call::MessageActor {
         actor_type: "ticket".into(),
         actor_id: cart.cart_id.clone(),
         messages: vec![
-            json!({"type": "applyCommands", "body": {"commands": [
-                {"type": "createRelation", "relationKey": "payments", "nodeId": payment_id}]}}),
+            json!({"type": "applyCommands", "body": {"commands": commands}}),
             json!({"type": "complete"}),
         ],
     })?;

@@ -15,6 +15,7 @@ pub mod confirm;
 pub mod ingress;
 pub mod sync_kustom_order;
 pub mod validate;
+pub mod watch_kustom_order;
 pub mod webhook;
 
 /// A component: its manifest id (also its crate's folder) and its `run`.
@@ -56,6 +57,10 @@ pub const ALL: &[Component] = &[
     Component {
         id: "jobs/capture-order",
         run: capture_order::run,
+    },
+    Component {
+        id: "jobs/watch-kustom-order",
+        run: watch_kustom_order::run,
     },
 ];
 

@@ -205,3 +205,68 @@ for (const [when, crashAfter] of [
     await assertPaidOnce(w, cartId, orderId);
   });
 }
+
+// The watchdog (issue 16). The checkout schedules `watchKustomOrder` 15 min, 2 h, 12 h and 40 h
+// after it creates the order; at 600× the first check comes 1.5 s after the checkout.
+const watchJobs = async (w, orderId) => (await w.state()).jobs.filter((j) => j.definition === "watchKustomOrder" && j.parameters.kustomOrderId === orderId);
+const kustomReads = async (w, orderId) => (await w.control("/requests")).body
+  .filter((r) => r.method === "GET" && r.path.endsWith(`/orders/${orderId}`)).length;
+
+test("paid, but neither the redirect nor a push reaches the shop: the watchdog completes the order", LIMIT, async (t) => {
+  const w = await world(t);
+  const { cartId, orderId } = await checkedOut(w);
+  // The customer pays and closes the tab (no confirm); every push fails to reach the shop.
+  const paid = await w.control(`/orders/${orderId}/complete`, { push: false });
+  assert.equal(paid.status, 200);
+  assert.equal(paid.body.push_enabled, false);
+  await waitFor(acknowledged(w, orderId), 15_000, "the watchdog's acknowledgement");
+  await assertPaidOnce(w, cartId, orderId);
+  const cart = (await w.state()).carts[cartId];
+  assert.equal(cart.dynamic["field:kustomCompletedBy"], "watchdog", "the cart says who completed it");
+  const note = cart.activity.find((a) => /watchdog found it/.test(a.template));
+  assert.deepEqual(note?.dynamic, { kustomOrderId: orderId, after: "15 min" }, "the merchant reads it on the cart");
+  const { pushes } = (await w.control(`/orders/${orderId}`)).body;
+  assert.ok(pushes.every((p) => p.error === "switched off"), "no push reached the shop");
+  assert.deepEqual(await watchJobs(w, orderId), [], "done watching");
+  assert.match(w.lines.join("\n"), /watchdog \(15 min check\): Kustom order \S+ is paid/);
+});
+
+test("a normal checkout: the watchdog's first check finds the cart completed and asks Kustom nothing", LIMIT, async (t) => {
+  const w = await world(t);
+  const { cartId, orderId } = await checkedOut(w);
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { push: false })).status, 200);
+  assert.equal((await confirm(w, cartId)).body.status, "checkout_complete");
+  const afterConfirm = (await w.control("/requests")).body.length;
+  await waitFor(async () => (await watchJobs(w, orderId)).length === 0, 15_000, "the watchdog's first check");
+  await w.idle(10_000, { watchdog: true });
+  assert.equal((await w.control("/requests")).body.length, afterConfirm, "not one Kustom request from the watchdog");
+  await assertPaidOnce(w, cartId, orderId);
+  const cart = (await w.state()).carts[cartId];
+  assert.equal(cart.dynamic["field:kustomCompletedBy"], undefined);
+  assert.ok(!cart.activity.some((a) => /watchdog/.test(a.template)));
+});
+
+test("an abandoned checkout: the 15 min check reads the order once, writes nothing, and waits for the 2 h check", LIMIT, async (t) => {
+  const w = await world(t);
+  const { cartId, orderId } = await checkedOut(w);
+  const [first] = await watchJobs(w, orderId);
+  assert.equal(Date.parse(first.at) - Date.parse(first.parameters.since), 15 * 60_000, "first check 15 min after checkout");
+  const before = JSON.stringify((await w.state()).carts[cartId]);
+  await waitFor(async () => (await watchJobs(w, orderId)).some((j) => j.parameters.check === 1), 15_000, "the 2 h check scheduled");
+  const [second] = await watchJobs(w, orderId);
+  assert.equal(Date.parse(second.at) - Date.parse(second.parameters.since), 2 * 3600_000, "next check 2 h after checkout");
+  assert.equal(await kustomReads(w, orderId), 1, "one Kustom read");
+  assert.equal(JSON.stringify((await w.state()).carts[cartId]), before, "the cart untouched");
+});
+
+test("host crashes inside the watchdog, after it completed the cart: the job's re-run acknowledges, one payment", LIMIT, async (t) => {
+  const w = await world(t, { hostArgs: ["--crash-after", "messageActor ticket .*complete"] });
+  const { cartId, orderId } = await checkedOut(w);
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { push: false })).status, 200);
+  await w.hostExited(); // the watchdog's first check completed the cart, and the host died
+  assert.deepEqual((await w.control(`/orders/${orderId}`)).body.acknowledgements, [], "died before acknowledging");
+  await w.restart([]); // the job is still queued (removed only after it ran): it runs again
+  await waitFor(acknowledged(w, orderId), 15_000, "the re-run's acknowledgement");
+  await assertPaidOnce(w, cartId, orderId);
+  assert.equal((await w.state()).carts[cartId].dynamic["field:kustomCompletedBy"], "watchdog");
+});

@@ -66,8 +66,9 @@ export async function world(t, { hostArgs = [], emulatorArgs = [] } = {}) {
     },
     /// The platform's state as the host holds it (carts, payments, jobs).
     async state() { return (await w.call("GET", "/admin/state")).body; },
-    /// Until no job is running or due within the limit.
-    async idle(limitMs = 10_000) { await w.call("POST", "/admin/idle", { limitMs }); },
+    /// Until no job is running or due within the limit (the watchdog's checks only with
+    /// `{watchdog: true}`).
+    async idle(limitMs = 10_000, { watchdog = false } = {}) { await w.call("POST", "/admin/idle", { limitMs, watchdog }); },
     /// Kustom's API with the app's credentials.
     async kustom(path) {
       return json(await fetch(`${emulator.url}${path}`, { headers: { authorization: `Basic ${apiKey}` } }));

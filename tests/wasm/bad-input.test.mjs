@@ -13,6 +13,7 @@ const sampleCart = () =>
 
 const rule = loadComponent("rules/cart-kustom-sync");
 const job = loadComponent("jobs/sync-kustom-order");
+const watchdog = loadComponent("jobs/watch-kustom-order");
 
 test("non-finite amounts are refused with the field's path", () => {
   for (const value of [NaN, Infinity, -Infinity]) {
@@ -26,7 +27,7 @@ test("non-finite amounts are refused with the field's path", () => {
 
 test("not an object at all", () => {
   for (const input of [undefined, null, 42, "cart", [], () => 1]) {
-    for (const component of [rule, job]) {
+    for (const component of [rule, job, watchdog]) {
       const output = component.run(input);
       assert.equal(output.error?.code, "BAD_INPUT", `${String(input)} -> ${JSON.stringify(output)}`);
     }
