@@ -13,6 +13,8 @@ pub mod checkout;
 pub mod completion;
 pub mod confirm;
 pub mod ingress;
+pub mod refund;
+pub mod refund_order;
 pub mod sync_kustom_order;
 pub mod validate;
 pub mod webhook;
@@ -56,6 +58,14 @@ pub const ALL: &[Component] = &[
     Component {
         id: "jobs/capture-order",
         run: capture_order::run,
+    },
+    Component {
+        id: "rules/refund",
+        run: refund::run,
+    },
+    Component {
+        id: "jobs/refund-order",
+        run: refund_order::run,
     },
 ];
 
