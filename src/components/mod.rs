@@ -15,6 +15,8 @@ pub mod confirm;
 pub mod ingress;
 pub mod refund;
 pub mod refund_order;
+pub mod release;
+pub mod release_authorization;
 pub mod sync_kustom_order;
 pub mod validate;
 pub mod webhook;
@@ -66,6 +68,14 @@ pub const ALL: &[Component] = &[
     Component {
         id: "jobs/refund-order",
         run: refund_order::run,
+    },
+    Component {
+        id: "rules/release",
+        run: release::run,
+    },
+    Component {
+        id: "jobs/release-authorization",
+        run: release_authorization::run,
     },
 ];
 
