@@ -226,6 +226,9 @@ enum Fault {
     CrashAfter(usize),
     /// The host dies after applying a job's final effects, before marking it done.
     CrashAfterEffects,
+    /// The request times out at the client and reaches Kustom only later: right after the
+    /// next order read (which therefore does not show it yet).
+    AppliedLate(usize),
 }
 
 /// A job run in progress: its component, input and the replies so far.
@@ -254,6 +257,8 @@ struct Platform {
     calls: usize,
     /// POST /captures sent by capture runs that started after the void was recorded.
     captures_tried_after_void: usize,
+    /// A request on its way to Kustom ([`Fault::AppliedLate`]).
+    held: Option<Value>,
 }
 
 fn component(definition: &str) -> fn(&Value) -> Output {
@@ -281,6 +286,7 @@ impl Platform {
             fault: None,
             calls: 0,
             captures_tried_after_void: 0,
+            held: None,
         }
     }
 
@@ -409,7 +415,19 @@ impl Platform {
                     {
                         self.captures_tried_after_void += 1;
                     }
-                    self.kustom.handle(&call)
+                    if self.fault == Some(Fault::AppliedLate(step)) {
+                        self.fault = None;
+                        self.held = Some(call.clone());
+                        json!({"error": {"kind": "timeout", "message": "no answer in 10000 ms"}})
+                    } else {
+                        let reply = self.kustom.handle(&call);
+                        if call["method"] == "GET" {
+                            if let Some(held) = self.held.take() {
+                                self.kustom.handle(&held);
+                            }
+                        }
+                        reply
+                    }
                 }
                 "messageActor" => {
                     json!({"actorId": PAYMENT, "paths": [], "errors": [], "data": {"query": self.payment_json()}})
@@ -667,6 +685,24 @@ fn a_fault_at_any_step_still_refunds_and_records_exactly_once() {
         }
     }
     assert_eq!(explored, 27);
+}
+
+/// The refund request times out and reaches Kustom only after the retry has read the order
+/// (which does not show it yet): the retry's request carries the same key, so Kustom replays
+/// the first answer instead of refunding again.
+#[test]
+fn a_refund_applied_after_the_timeout_is_not_repeated() {
+    for currency in CURRENCIES {
+        let (total, back) = amounts(currency);
+        let mut platform = captured(currency, total, total);
+        platform.calls = 0;
+        platform.fault = Some(Fault::AppliedLate(2)); // the refund POST
+        platform.credit("cap-a", back);
+        platform.settle();
+        assert_eq!(platform.fault, None, "the fault was not reached");
+        assert_eq!(platform.kustom.refunds.len(), 1, "{currency:?}");
+        platform.assert_books_agree();
+    }
 }
 
 #[test]
