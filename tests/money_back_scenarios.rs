@@ -929,3 +929,55 @@ fn a_fault_at_any_step_of_the_release_releases_once() {
     }
     assert_eq!(explored, 27);
 }
+
+/// The refund rule over a grid of balances in each currency, extremes included: it never traps,
+/// schedules exactly the over-charge in the currency's own minor units, and nothing otherwise.
+#[test]
+fn the_refund_rule_refunds_exactly_the_over_charge_in_every_currency() {
+    let mut checked = 0;
+    for currency in CURRENCIES {
+        for minor in [
+            i64::MIN / 2,
+            -1_000_000_000_000_000,
+            -200_000_001,
+            -1_234,
+            -1,
+            0,
+            1,
+            1_234,
+            1_000_000_000_000_000,
+        ] {
+            let remaining = if currency.exponent == 0 {
+                json!(minor)
+            } else {
+                json!(format!(
+                    "{}{}.{:0>width$}",
+                    if minor < 0 { "-" } else { "" },
+                    minor.unsigned_abs() / 10u64.pow(currency.exponent),
+                    minor.unsigned_abs() % 10u64.pow(currency.exponent),
+                    width = currency.exponent as usize
+                ))
+            };
+            let input = json!({"hook": "OnPaymentCapture", "now": NOW, "settings": {"apiKey": "kco_test_api_x"},
+                "payment": {"paymentId": PAYMENT, "providerKey": "kustom", "externalReference": ORDER, "currencyCode": currency.code},
+                "capture": {"paymentCaptureId": "cap-a", "state": "completed", "capturedAmount": 0, "remainingAmount": remaining}});
+            let output = refund::run(&input).to_json();
+            if let Some(effects) = output.get("effects") {
+                if minor < 0 && minor > -1_000_000_000_000 {
+                    let amount = &effects[0]["parameters"]["amount"];
+                    assert_eq!(currency.minor(amount), -minor, "{currency:?} {remaining}");
+                } else {
+                    assert_eq!(effects, &json!([]), "{currency:?} {remaining}");
+                }
+            } else {
+                assert_eq!(output["error"]["code"], "BAD_INPUT", "{output}");
+                assert!(
+                    minor.unsigned_abs() >= 1_000_000_000_000,
+                    "{currency:?} {remaining}: {output}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 27);
+}
