@@ -92,7 +92,7 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         currency_code: payment.currency_code.to_ascii_uppercase(),
         attempt: 0,
         review_checks: 0,
-        shipping_info: (!shipping_info.is_empty()).then(|| Value::Array(shipping_info)),
+        shipping_info: (!shipping_info.is_empty()).then_some(Value::Array(shipping_info)),
     };
     let mut log = dropped;
     log.push(format!(
