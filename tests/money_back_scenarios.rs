@@ -5,6 +5,16 @@
 //! (remaining authorization, captured − refunded, cancel only before a capture, idempotency-key
 //! replay) and logs every request.
 //!
+//! Each invariant was checked by breaking the code on purpose and watching a test here fail:
+//! the refund's `Klarna-Idempotency-Key` varied per retry → `a_refund_applied_after_the_timeout_
+//! is_not_repeated`; its `reference` varied per retry → `refund_races_capture_in_every_
+//! interleaving`; every currency scaled by 100 → `a_kwd_refund_is_never_scaled_by_100` (and five
+//! more); the payment not re-read before recording → `a_fault_at_any_step_still_refunds_and_
+//! records_exactly_once`; the capture job's voided-authorization check skipped →
+//! `never_a_capture_after_a_cancel`; the release not waiting for a pending capture →
+//! `release_after_delivery_never_comes_before_the_last_capture`; an earlier cancel not
+//! recognised → `a_fault_at_any_step_of_the_cancel_still_cancels_once_and_voids`.
+//!
 //! Races are explored exhaustively: every interleaving, at call granularity, of the jobs that
 //! run at once (refund ∥ capture, cancel ∥ capture, release ∥ capture); faults (a lost reply, a
 //! host crash after any call, a crash after the effects) at every step of a job. Each scenario
@@ -377,6 +387,13 @@ impl Platform {
     }
 
     fn refund(&mut self, amount: i64, capture_id: &str, reference: &str) {
+        // As the reference host does ([I]: the platform's rule is not documented): a refund
+        // whose transaction reference the payment holds already is refused.
+        if self.refunds.iter().any(|r| r.1 == reference) {
+            self.activity
+                .push(format!("DUPLICATE_TRANSACTION_REFERENCE {reference}"));
+            return;
+        }
         self.refunds.push((amount, reference.into()));
         let capture = self
             .captures
@@ -703,6 +720,26 @@ fn a_refund_applied_after_the_timeout_is_not_repeated() {
         assert_eq!(platform.kustom.refunds.len(), 1, "{currency:?}");
         platform.assert_books_agree();
     }
+}
+
+/// The hook fires twice for one over-charge (the capture updated twice, say): two identical
+/// refund jobs in every interleaving. Same name, same key: Kustom refunds once, and the second
+/// record carries the same refund id, which the payment refuses.
+#[test]
+fn two_jobs_for_one_over_charge_refund_once_in_every_interleaving() {
+    let mut explored = 0;
+    for currency in CURRENCIES {
+        let (total, back) = amounts(currency);
+        let mut platform = captured(currency, total, total);
+        platform.credit("cap-a", back);
+        let twin = platform.queue[0].clone();
+        platform.queue.push(twin);
+        explored += platform.explore(&mut |world| {
+            assert_eq!(world.kustom.refunds.len(), 1, "one refund at Kustom");
+            world.assert_books_agree();
+        });
+    }
+    assert_eq!(explored, 630, "interleavings explored");
 }
 
 #[test]
