@@ -44,8 +44,9 @@ function cart(n, fields = { kustomOrderId: ORDER }) {
 function scenarios(n) {
   const rule = load("rules/cart-kustom-sync");
   const ruleInput = { ...cart(n), settings, now };
-  const scheduled = rule.run(ruleInput).effects[1].parameters;
-  const payload = scheduled.payload;
+  const ruleOutput = rule.run(ruleInput);
+  const scheduled = ruleOutput.effects[1].parameters;
+  const payload = ruleOutput.effects[0].fields.kustomPendingPayload;
   const order = { ...payload, order_id: ORDER, status: "checkout_incomplete", purchase_country: "se", locale: "sv-SE",
     merchant_reference1: CART, html_snippet: "<div id=\"klarna-checkout-container\"></div>" };
   const stored = { ...cart(n).fields, kustomPendingHash: scheduled.hash, kustomSyncHash: scheduled.hash };
@@ -116,6 +117,9 @@ if (process.argv[2] === "--cold") {
 }
 
 const sizes = [1, 50, 250];
+// `node bench/run.mjs --warm`: warm figures only (no cold processes, no eager compilation), for
+// measuring a change quickly; the floor comparison uses the packaged rule.
+const warmOnly = process.argv[2] === "--warm";
 const cartBound = new Set(["rules/cart-kustom-sync", "jobs/sync-kustom-order", "ingresses/checkout", "ingresses/validate", "ingresses/confirm", "ingresses/webhook"]);
 console.log(`\nPer whole execution (all steps), Node ${process.version}; warm: median/p99 of 300 runs. Cold, median of 5 fresh processes:`);
 console.log(`compile = the wasm bytes to a module; start = load the glue, instantiate, first call; rest = the other steps of the first execution\n`);
@@ -127,7 +131,7 @@ for (const id of Object.keys(scenarios(1))) {
     const { run } = load(id);
     const warm = time(() => execute(run, scenario), 300);
     writeFileSync(scenarioFile, JSON.stringify(scenario));
-    const cold = Array.from({ length: 5 }, () => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--cold", id, scenarioFile], { encoding: "utf8" })));
+    const cold = warmOnly ? [[NaN, NaN, NaN]] : Array.from({ length: 5 }, () => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--cold", id, scenarioFile], { encoding: "utf8" })));
     const coldMs = (k) => ms(quantile(cold.map((c) => c[k]), 0.5));
     console.log(`${id.padEnd(26)} ${String(n).padStart(5)} ${String(scenario[1].length + 1).padStart(5)} ${ms(warm.median)} ${ms(warm.p99)} ${coldMs(0)} ${coldMs(1)} ${coldMs(2)}`);
   }
@@ -136,6 +140,7 @@ for (const id of Object.keys(scenarios(1))) {
 // Node compiles wasm lazily, so the first call above also compiles every function it touches. A
 // host that compiles a module once (at deploy, or with a code cache) pays that before any call:
 // the same cold runs with eager compilation show what is then left for instantiate + first call.
+if (!warmOnly) {
 console.log(`\nCold with eager compilation (node --no-wasm-lazy-compilation), 1-line cart, median of 5: compile once, then start\n`);
 console.log(`${"component".padEnd(26)} ${"compile".padStart(8)} ${"start".padStart(8)}`);
 for (const id of Object.keys(scenarios(1))) {
@@ -144,15 +149,16 @@ for (const id of Object.keys(scenarios(1))) {
     ["--no-wasm-lazy-compilation", fileURLToPath(import.meta.url), "--cold", id, scenarioFile], { encoding: "utf8" })));
   console.log(`${id.padEnd(26)} ${ms(quantile(cold.map((c) => c[0]), 0.5))} ${ms(quantile(cold.map((c) => c[1]), 0.5))}`);
 }
+}
 
 console.log(`\nThe hot path, cart-kustom-sync, against the floor (JSON.stringify + SHA-256 of the same cart) and by boundary encoding\n`);
 console.log(`${"lines".padStart(5)} ${"floor ms".padStart(9)} ${"JSON text".padStart(10)} ${"ratio".padStart(6)} ${"serde-wasm-bindgen".padStart(19)} ${"ratio".padStart(6)}`);
-const both = load("rules/cart-kustom-sync", "bench/dist");
+const both = warmOnly ? { ...load("rules/cart-kustom-sync"), runSerde: null } : load("rules/cart-kustom-sync", "bench/dist");
 for (const n of sizes) {
   const input = { ...cart(n), settings, now };
-  if (!isDeepStrictEqual(both.run(input), both.runSerde(input))) throw new Error("the encodings disagree");
+  if (both.runSerde && !isDeepStrictEqual(both.run(input), both.runSerde(input))) throw new Error("the encodings disagree");
   const floor = time(() => createHash("sha256").update(JSON.stringify(input)).digest("hex"), 2000).median;
   const json = time(() => both.run(input), 1000).median;
-  const serde = time(() => both.runSerde(input), 1000).median;
+  const serde = both.runSerde ? time(() => both.runSerde(input), 1000).median : NaN;
   console.log(`${String(n).padStart(5)} ${ms(floor).padStart(9)} ${ms(json).padStart(10)} ${(json / floor).toFixed(1).padStart(6)} ${ms(serde).padStart(19)} ${(serde / floor).toFixed(1).padStart(6)}`);
 }

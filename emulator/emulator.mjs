@@ -4,6 +4,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import { randomUUID, randomBytes } from 'node:crypto';
+import { checkShippingOptions, withShipping, withoutShipping, omSelectedShippingOption, checkShippingInfo } from './shipping.mjs';
+import { customerTypes, omCustomer, checkCustomerDetails } from './customer.mjs';
+import { checkCaptureBody, checkRefundBody } from './om-bodies.mjs';
+import { snippet, iframePage } from './checkout-iframe.mjs';
 
 const SEC = 1000, MIN = 60 * SEC, HOUR = 60 * MIN, DAY = 24 * HOUR;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -41,8 +45,6 @@ const glob = (p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()
 const isHttpUrl = (v) => {
   try { return ['http:', 'https:'].includes(new URL(v.replaceAll('{checkout.order.id}', 'x')).protocol); } catch { return false; }
 };
-const snippet = (id, kind) => `<div id="klarna-checkout-container" style="overflow-x: hidden;">` +
-  `<!-- Kustom emulator: ${kind} iframe for order ${id} --></div>`;
 
 /** §2.2–2.8 and §10.2: every broken rule as a `Bad value: <path>` message (empty when valid). */
 export function checkOrder(o, { create = false, taxTolerance = 0 } = {}) {
@@ -63,6 +65,10 @@ export function checkOrder(o, { create = false, taxTolerance = 0 } = {}) {
     if (o[k] === undefined) continue;
     if (!isObj(o[k])) { fail(k); continue; }
     if (k.endsWith('address')) for (const [f, v] of Object.entries(o[k])) if (typeof v !== 'string') fail(`${k}.${f}`);
+  }
+  if (o.shipping_options !== undefined) checkShippingOptions(o.shipping_options, fail); // §2.7
+  for (const k of ['shipping_countries', 'billing_countries']) {
+    if (o[k] !== undefined && !(Array.isArray(o[k]) && o[k].every((c) => typeof c === 'string' && /^[A-Za-z]{2}$/.test(c)))) fail(k);
   }
   const flag = o.options?.require_validate_callback_success;
   if (flag !== undefined && typeof flag !== 'boolean') fail('options.require_validate_callback_success');
@@ -136,11 +142,11 @@ export async function startEmulator(options = {}) {
   };
   const schedule = (at, tag, fn) => { jobs.push({ at, tag, fn }); arm(); };
   const cancel = (tag) => { jobs = jobs.filter((j) => j.tag !== tag); arm(); };
-  function runDue() {
-    const t = now();
-    const due = jobs.filter((j) => j.at <= t).sort((a, b) => a.at - b.at);
-    jobs = jobs.filter((j) => j.at > t);
-    for (const j of due) j.fn(j.at);
+  function runDue() { // until nothing is due: a job may schedule the next one inside the same clock jump
+    for (let t = now(), due; (due = jobs.filter((j) => j.at <= t)).length; t = now()) {
+      jobs = jobs.filter((j) => j.at > t);
+      for (const j of due.sort((a, b) => a.at - b.at)) j.fn(j.at);
+    }
     arm();
   }
 
@@ -201,10 +207,10 @@ export async function startEmulator(options = {}) {
     const order = strip(body), bad = checkOrder(order, { create: true, taxTolerance: opt.orderTaxTolerance });
     if (bad.length) return badValue(bad);
     const id = randomUUID(), t = now();
-    const co = { id, touchedAt: t, aborted: false, customerAddress: false, validations: [], om: null,
+    const co = { id, base, touchedAt: t, aborted: false, customerAddress: false, validations: [], om: null,
       acknowledgements: [], pushes: [], pushStopped: null, nextPushAt: null, notifications: [],
       order: { order_id: id, name: 'Kustom Emulator Store', status: 'checkout_incomplete', ...normalize(order),
-        html_snippet: snippet(id, 'checkout'), started_at: iso(t), last_modified_at: iso(t) } };
+        html_snippet: snippet(base, id, 'checkout'), started_at: iso(t), last_modified_at: iso(t) } };
     state.orders.set(id, co);
     return reply(201, co.order, { Location: `${base}/checkout/v3/orders/${id}` });
   }
@@ -221,9 +227,9 @@ export async function startEmulator(options = {}) {
     if (!isObj(body)) return error(400, 'BAD_VALUE', 'Bad value: request body (must be a JSON object)');
     const patch = strip(body);
     if (co.customerAddress) { delete patch.billing_address; delete patch.shipping_address; } // §2.9: ignored once typed
-    const merged = { ...co.order, ...patch }, bad = checkOrder(merged, { taxTolerance: opt.orderTaxTolerance });
+    const merged = { ...withoutShipping(co.order), ...patch }, bad = checkOrder(merged, { taxTolerance: opt.orderTaxTolerance });
     if (bad.length) return badValue(bad);
-    co.order = { ...normalize(merged), last_modified_at: iso(co.touchedAt) };
+    co.order = withShipping({ ...normalize(merged), last_modified_at: iso(co.touchedAt) }, co.order.selected_shipping_option?.id);
     return reply(200, co.order);
   }
 
@@ -252,11 +258,9 @@ export async function startEmulator(options = {}) {
       if (co.completing) return 'a completion is already in progress';
     };
     if (refuse()) return reply(409, { error: refuse() });
-    const a = body.address ?? {};
-    const address = { ...SAMPLE_ADDRESS, ...a, country: (a.country ?? co.order.purchase_country).toLowerCase() };
-    Object.assign(co.order, { billing_address: address, shipping_address: { ...address }, customer: { type: 'person' } });
-    co.customerAddress = true;
-    co.touchedAt = now();
+    const refused = customerActs(co, body, { type: true, pick: true }); // address, customer and shipping choice
+    if (refused) return refused;
+    if (body.push === false) co.pushOff = true; // Kustom's pushes never reach the merchant (see the push control route)
     const target = co.order.merchant_urls?.validation;
     if (target) {
       co.completing = true;
@@ -271,9 +275,30 @@ export async function startEmulator(options = {}) {
     return reply(200, view(co));
   }
 
+  // The customer in the iframe (§2.6, §2.7, §2.9): with `type`, the addresses and customer data are
+  // typed (merged over the pre-fill; from then on merchant updates to them are ignored); a
+  // `shipping_option_id` in the body picks that option (null: none), and with `pick` an order
+  // without a choice gets the preselected option. Kustom folds the choice into lines and amounts.
+  // Answers a 400 reply when the iframe would not allow it, else null with the order updated.
+  function customerActs(co, body, { type = false, pick = false } = {}) {
+    const typed = type ? customerTypes(co.order, body, SAMPLE_ADDRESS) : {};
+    if (typed.error) return reply(400, { error: typed.error });
+    const order = withoutShipping(co.order), options = order.shipping_options ?? [];
+    let choice = co.order.selected_shipping_option?.id ?? null;
+    if ('shipping_option_id' in body) choice = body.shipping_option_id;
+    else if (pick && choice === null) choice = options.find((s) => s.preselected === true)?.id ?? null;
+    if (choice !== null && !options.some((s) => s.id === choice)) {
+      return reply(400, { error: `no shipping option ${JSON.stringify(choice)} among the order's shipping_options` });
+    }
+    co.order = withShipping({ ...order, ...typed }, choice);
+    if (type) co.customerAddress = true;
+    co.touchedAt = now();
+    return null;
+  }
+
   function finish(co, fraud) {
     const t = now(), o = co.order;
-    Object.assign(o, { status: 'checkout_complete', completed_at: iso(t), last_modified_at: iso(t), html_snippet: snippet(co.id, 'confirmation') });
+    Object.assign(o, { status: 'checkout_complete', completed_at: iso(t), last_modified_at: iso(t), html_snippet: snippet(co.base, co.id, 'confirmation') });
     co.touchedAt = co.completedMs = t;
     co.om = clone({ order_id: co.id, status: fraud === 'REJECTED' ? 'CANCELLED' : 'AUTHORIZED', fraud_status: fraud,
       order_amount: o.order_amount, original_order_amount: o.order_amount, captured_amount: 0, refunded_amount: 0,
@@ -282,9 +307,10 @@ export async function startEmulator(options = {}) {
       klarna_reference: randomBytes(6).toString('base64').replace(/[^A-Za-z0-9]/g, 'X').toUpperCase().slice(0, 8),
       purchase_country: o.purchase_country, purchase_currency: o.purchase_currency, locale: o.locale,
       merchant_reference1: o.merchant_reference1, merchant_reference2: o.merchant_reference2, merchant_data: o.merchant_data,
-      billing_address: clone(o.billing_address), shipping_address: clone(o.shipping_address), customer: {},
+      billing_address: clone(o.billing_address), shipping_address: clone(o.shipping_address), customer: omCustomer(o.customer),
       order_lines: clone(o.order_lines), captures: [], refunds: [], shipping_info: [],
       initial_payment_method: { type: 'INVOICE', description: 'Pay later' } }); // clone drops absent references
+    if (o.selected_shipping_option) co.om.selected_shipping_option = omSelectedShippingOption(o.selected_shipping_option, o.purchase_country);
     co.nextPushAt = t + opt.pushDelaySeconds * SEC;
     schedule(co.nextPushAt, co.id, (at) => pushAttempt(co, 0, at));
   }
@@ -300,6 +326,7 @@ export async function startEmulator(options = {}) {
     const url = fill(co.order.merchant_urls.push, co.id);
     const rec = { attempt: n + 1, at: iso(), url, status: null };
     co.pushes.push(rec);
+    if (co.pushOff) return Object.assign(rec, { error: 'switched off' }); // Kustom tried; nothing reached the merchant
     const r = await post(url, undefined, scaled(5 * SEC));
     Object.assign(rec, { status: r.status ?? null, error: r.error, duration_ms: r.duration_ms });
   }
@@ -325,7 +352,9 @@ export async function startEmulator(options = {}) {
 
   function omOperation(method, id, sub, body, base) {
     const co = state.orders.get(id), om = co?.om;
-    if (!om) return error(404, 'NO_SUCH_ORDER', `Order ${id} cannot be found`);
+    if (!om) { // the OM spec's refund routes answer an unknown order with NOT_FOUND, the others with NO_SUCH_ORDER
+      return sub.startsWith('/refunds') ? error(404, 'NOT_FOUND', `Order ${id} cannot be found`) : error(404, 'NO_SUCH_ORDER', `Order ${id} cannot be found`);
+    }
     refresh(om);
     const orderUrl = `${base}/ordermanagement/v1/orders/${id}`;
     let m;
@@ -339,6 +368,8 @@ export async function startEmulator(options = {}) {
       case 'POST /captures': {
         const amount = body.captured_amount;
         if (!amountOk(amount)) return error(400, 'BAD_VALUE', 'Bad value: captured_amount');
+        const invalid = checkCaptureBody(body); // texts, order_lines, shipping_info (§6.2)
+        if (invalid) return error(invalid.status, invalid.code, invalid.message);
         const why = !isOpen(om) ? `the order is ${om.status}` : om.fraud_status !== 'ACCEPTED' ? `fraud_status is ${om.fraud_status}`
           : amount > om.remaining_authorized_amount ? `${amount} exceeds the remaining authorized amount ${om.remaining_authorized_amount}` : null;
         if (why) return error(403, 'CAPTURE_NOT_ALLOWED', `Capture not allowed: ${why}`);
@@ -357,6 +388,8 @@ export async function startEmulator(options = {}) {
       case 'POST /refunds': {
         const amount = body.refunded_amount;
         if (!amountOk(amount)) return error(400, 'BAD_VALUE', 'Bad value: refunded_amount');
+        const invalid = checkRefundBody(body); // texts, order_lines (§6.2)
+        if (invalid) return error(invalid.status, invalid.code, invalid.message);
         if (!om.captures.length) return error(403, 'REFUND_NOT_ALLOWED', 'Order has no captures. Refund not possible');
         if (amount > om.captured_amount - om.refunded_amount) {
           return error(403, 'REFUND_NOT_ALLOWED', `Refund amount ${amount} exceeds the refundable amount ${om.captured_amount - om.refunded_amount}`);
@@ -375,11 +408,13 @@ export async function startEmulator(options = {}) {
         Object.assign(om, { status: 'CANCELLED', remaining_authorized_amount: 0 });
         return reply(204);
       case 'POST /release-remaining-authorization':
+        // The OM spec: "Can not release when order is cancelled or has no captures" (cancel is for that).
+        if (isOpen(om) && !om.captures.length) return error(403, 'NOT_ALLOWED', 'Order has no captures. Remaining authorization cannot be released.');
         if (!isOpen(om)) {
           return error(403, 'NOT_ALLOWED', om.status === 'CAPTURED' ? 'Order is fully captured. Remaining authorization cannot be released.'
             : `Order is ${om.status}. Remaining authorization cannot be released.`);
         }
-        Object.assign(om, { remaining_authorized_amount: 0, status: om.captured_amount > 0 ? 'CAPTURED' : 'CANCELLED' });
+        Object.assign(om, { remaining_authorized_amount: 0, status: 'CAPTURED' });
         return reply(204);
       case 'POST /extend-authorization-time': {
         if (!isOpen(om)) return error(403, 'NOT_ALLOWED', `Order is ${om.status}. Authorization time cannot be extended.`);
@@ -414,11 +449,38 @@ export async function startEmulator(options = {}) {
       const c = om.captures.find((x) => x.capture_id === m[1]);
       return c ? reply(200, c) : error(404, 'NO_SUCH_CAPTURE', `Capture ${m[1]} cannot be found`);
     }
+    if ((m = /^\/captures\/([^/]+)\/shipping-info$/.exec(sub)) || sub === '/shipping-info' || sub === '/customer-details') {
+      return omShipping(method, sub, m?.[1], om, body);
+    }
     if (method === 'GET' && (m = /^\/refunds\/([^/]+)$/.exec(sub))) {
       const r = om.refunds.find((x) => x.refund_id === m[1]);
       return r ? reply(200, r) : error(404, 'NOT_FOUND', `Refund ${m[1]} cannot be found for order ${id}`);
     }
     return error(404, 'NOT_FOUND', `${method} ${sub} is not emulated`);
+  }
+
+  // §6.1: tracking on a capture or the order (`shipping_info`, appended) and the shipping address.
+  function omShipping(method, sub, captureId, om, body) {
+    if (sub === '/customer-details') {
+      if (method !== 'PATCH') return error(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here`);
+      if (body.billing_address !== undefined) return error(403, 'NOT_ALLOWED', 'Billing address cannot be updated');
+      if (!isOpen(om)) return error(403, 'NOT_ALLOWED', `Order is ${om.status}. Customer details cannot be updated`);
+      if (checkCustomerDetails(body)) return error(422, 'INVALID_ADDRESS', 'The shipping and/or billing address is invalid');
+      const a = body.shipping_address;
+      om.shipping_address = { ...a, country: (a.country ?? om.shipping_address.country).toLowerCase() };
+      return reply(204);
+    }
+    if (method !== 'POST') return error(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here`);
+    let target = om;
+    if (captureId !== undefined) {
+      if (!om.captures.length) return error(403, 'NOT_ALLOWED', 'Order has no captures');
+      target = om.captures.find((c) => c.capture_id === captureId);
+      if (!target) return error(404, 'NO_SUCH_CAPTURE', `Capture could not be found. Shipping info cannot be added to capture ${captureId}`);
+    }
+    const invalid = checkShippingInfo(body.shipping_info, 'shipping_info', 1);
+    if (invalid) return error(invalid.status, invalid.code, invalid.message);
+    target.shipping_info.push(...clone(body.shipping_info));
+    return reply(204);
   }
 
   function api(req, path, text) {
@@ -437,7 +499,8 @@ export async function startEmulator(options = {}) {
   // ---- Control routes (test only, no auth) ----
   const view = (co) => ({ order_id: co.id, checkout: co.order, checkout_expired: checkoutGone(co), aborted: co.aborted,
     om: co.om, validations: co.validations, pushes: co.pushes, next_push_at: co.nextPushAt && iso(co.nextPushAt),
-    push_stopped: co.pushStopped, acknowledgements: co.acknowledgements, notifications: co.notifications });
+    push_stopped: co.pushStopped, acknowledgements: co.acknowledgements, notifications: co.notifications,
+    push_enabled: !co.pushOff, confirmation_url: fill(co.order.merchant_urls.confirmation, co.id) });
 
   async function control(method, path, body = {}) {
     const route = `${method} ${path}`;
@@ -463,6 +526,8 @@ export async function startEmulator(options = {}) {
       return reply(201, fault);
     }
     if (route === 'GET /__emulator/requests') return reply(200, state.requests);
+    const extra = customerControl(method, path, body);
+    if (extra) return extra;
     const m = /^\/__emulator\/orders\/([^/]+)(?:\/(complete|expire|fraud))?$/.exec(path);
     const co = m && state.orders.get(m[1]);
     if (!co) return reply(404, { error: m ? `no order ${m[1]}` : `no control route ${route}` });
@@ -484,6 +549,31 @@ export async function startEmulator(options = {}) {
       co.notifications.push({ at: iso(), url: fill(target, co.id), status: r.status ?? null, error: r.error });
     }
     return reply(200, view(co));
+  }
+
+  // The customer before completion, and the push switch (test only):
+  // POST /__emulator/orders/{id}/shipping-option {"id"}: the customer picks an option (null: none);
+  // POST /__emulator/orders/{id}/customer {address?, billing_address?, shipping_address?, customer?}:
+  //   the customer types into the iframe; POST /__emulator/orders/{id}/push {"enabled": false|true}.
+  function customerControl(method, path, body) {
+    const m = /^\/__emulator\/orders\/([^/]+)\/(shipping-option|customer|push)$/.exec(path);
+    if (!m) return null;
+    const co = state.orders.get(m[1]);
+    if (!co) return reply(404, { error: `no order ${m[1]}` });
+    if (method !== 'POST') return reply(405, { error: `${method} ${path} is not supported` });
+    if (m[2] === 'push') {
+      if (typeof body.enabled !== 'boolean') return reply(400, { error: 'enabled must be true or false' });
+      co.pushOff = !body.enabled;
+      return reply(200, view(co));
+    }
+    const why = checkoutGone(co) ? 'the checkout order has expired' : co.aborted ? 'the order was aborted'
+      : co.order.status !== 'checkout_incomplete' ? `the order is ${co.order.status}` : co.completing ? 'a completion is in progress' : null;
+    if (why) return reply(409, { error: why });
+    if (m[2] === 'shipping-option') {
+      if (!('id' in body) || (body.id !== null && typeof body.id !== 'string')) return reply(400, { error: 'id must be a shipping option id or null' });
+      return customerActs(co, { shipping_option_id: body.id }) ?? reply(200, view(co));
+    }
+    return customerActs(co, body, { type: true }) ?? reply(200, view(co));
   }
 
   // ---- HTTP plumbing ----
@@ -526,6 +616,9 @@ export async function startEmulator(options = {}) {
     let text = '';
     for await (const chunk of req.setEncoding('utf8')) text += chunk;
     const path = new URL(req.url, 'http://localhost').pathname;
+    const page = req.method === 'GET' && /^\/__emulator\/kco\/orders\/([^/]+)$/.exec(path); // the checkout iframe's page
+    if (page && !state.orders.has(page[1])) return send(res, reply(404, { error: `no order ${page[1]}` }));
+    if (page) return send(res, { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body: iframePage(page[1]) });
     if (path.startsWith('/__emulator/')) return send(res, await control(req.method, path, parse(text) ?? {}));
     const fault = takeFault(req.method, path);
     if (fault?.delay_ms) await sleep(fault.delay_ms);

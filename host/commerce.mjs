@@ -9,6 +9,9 @@ export const CATALOG = {
 };
 /// Coupon code → percent off every line.
 export const COUPONS = { TENOFF: 10 };
+/// Coupon code → an amount off the order (minor units, 25 % VAT) that the promotion engine keeps
+/// off the lines: a cart the app cannot send to Kustom (its lines no longer add up to the total).
+export const ORDER_DISCOUNTS = { SAVE50: 5000 };
 const SHIPPING = { price: 4900, taxRate: 25 };
 
 const roundDiv = (numerator, divisor) => Math.sign(numerator) * Math.round(Math.abs(numerator) / divisor);
@@ -30,13 +33,16 @@ export function renderCart(cart, stock) {
   const shippingTax = roundDiv(shipping * SHIPPING.taxRate, 100 + SHIPPING.taxRate);
   const productTotal = items.reduce((s, i) => s + i.minor.total, 0);
   const productTax = items.reduce((s, i) => s + i.minor.tax, 0);
+  const orderDiscount = Math.min(productTotal, cart.coupons.reduce((sum, code) => sum + (ORDER_DISCOUNTS[code] ?? 0), 0));
+  const orderDiscountTax = roundDiv(orderDiscount * 25, 125);
   const fields = Object.fromEntries(Object.entries(cart.dynamic).filter(([k]) => k.startsWith("field:")).map(([k, v]) => [k.slice(6), v]));
   return {
     cartId: cart.cartId, cartNumber: `C${cart.cartId.slice(0, 6)}`, cartState: cart.state, channelKey: "webshop-se",
     currencyCode: "SEK", taxIncluded: true, locale: cart.locale,
-    orderTotal: major(productTotal + shipping), orderTaxTotal: major(productTax + shippingTax),
+    orderTotal: major(productTotal + shipping - orderDiscount), orderTaxTotal: major(productTax + shippingTax - orderDiscountTax),
     shippingTotal: major(shipping), shippingTax: major(shippingTax), productTotal: major(productTotal),
     items: items.map(({ minor, ...item }) => item), coupons: cart.coupons, fields,
+    promotions: orderDiscount ? [{ description: `${major(orderDiscount)} kr off the order`, calculatedTotal: -major(orderDiscount) }] : [],
     email: cart.email, phone: null, address: cart.address, invoiceAddress: null, profileKey: "se",
   };
 }

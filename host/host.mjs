@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { renderCart, CATALOG } from "./commerce.mjs";
 import { openStore } from "./store.mjs";
+import { shopFile } from "./shop.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -39,7 +40,8 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   const hookRules = (hook) => manifest.components.filter((c) => c.hook === hook).map((c) => c.id);
 
   // ---------------------------------------------------------------- state, persisted
-  const store = openStore(dataFile, { carts: {}, payments: {}, orders: {}, jobs: [], stock: Object.fromEntries(Object.keys(CATALOG).map((k) => [k, 100])) });
+  const store = openStore(dataFile, { carts: {}, payments: {}, orders: {}, jobs: [], stock: Object.fromEntries(Object.keys(CATALOG).map((k) => [k, 100])) },
+    { onCommit: (change) => Object.keys(change.carts ?? {}).forEach(cartChanged) });
   const { state } = store;
   const events = []; // the latest log lines, in memory only
   const crashPattern = crashAfter ? new RegExp(crashAfter) : null;
@@ -53,6 +55,41 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   // Emulated time runs `timeScale` times faster than the wall clock, from the host's start.
   const started = Date.now();
   const now = () => new Date(started + (Date.now() - started) * timeScale).toISOString();
+
+  // ---------------------------------------------------------------- cart event streams
+  // Commerce's `GET carts/{cartId}/events` (server-sent events `init`, then `updated`, each the
+  // rendered cart): what the storefront follows to suspend and resume the Kustom iframe. A
+  // mutation's cart goes out once the rules it fired have run (their fields with it), as one
+  // update; other changes (a job's hash, a completion) go out when committed.
+  const streams = new Map(); // cartId → Set of open responses
+  let held = 0; // > 0 while a mutation and its rules run
+  const waiting = new Set();
+  function cartChanged(cartId) {
+    if (!streams.has(cartId)) return;
+    waiting.add(cartId);
+    if (!held) flushStreams();
+  }
+  function flushStreams() {
+    for (const cartId of waiting) {
+      const cart = rendered(cartId);
+      for (const response of streams.get(cartId) ?? []) response.write(`event: updated\ndata: ${JSON.stringify(cart)}\n\n`);
+    }
+    waiting.clear();
+  }
+  function openStream(cartId, request, response) {
+    const cart = rendered(cartId);
+    if (!cart) { response.writeHead(404, { "content-type": "application/json" }); return response.end(JSON.stringify({ error: { code: "CART_NOT_FOUND", message: cartId } })); }
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+    response.write(`retry: 1000\nevent: init\ndata: ${JSON.stringify(cart)}\n\n`);
+    if (!streams.has(cartId)) streams.set(cartId, new Set());
+    streams.get(cartId).add(response);
+    const keepAlive = setInterval(() => response.write(": keep-alive\n\n"), 15_000);
+    request.on("close", () => {
+      clearInterval(keepAlive);
+      streams.get(cartId)?.delete(response);
+      if (!streams.get(cartId)?.size) streams.delete(cartId);
+    });
+  }
 
   // ---------------------------------------------------------------- actors
   const rendered = (cartId) => {
@@ -331,10 +368,16 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       case "email": cart.email = body.email; break;
       default: return null; // not a Commerce route: maybe an ingress (payment/kustom)
     }
-    store.changed("carts", cartId);
-    store.commit();
-    const cartView = rendered(cartId);
-    await fireHook("OnCartMutation", cartView); // as Commerce does after every successful mutation
+    held++;
+    try {
+      store.changed("carts", cartId);
+      store.commit();
+      const cartView = rendered(cartId);
+      await fireHook("OnCartMutation", cartView); // as Commerce does after every successful mutation
+    } finally {
+      held--;
+      if (!held) flushStreams();
+    }
     return [200, rendered(cartId)];
   }
   async function admin(method, path, body) {
@@ -385,6 +428,10 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   }
   async function handle(request, response) {
     const url = new URL(request.url, "http://host");
+    const stream = request.method === "GET" && url.pathname.match(/^\/ingress\/commerce\/carts\/([^/]+)\/events$/);
+    if (stream) return openStream(stream[1], request, response);
+    const file = request.method === "GET" && shopFile(url.pathname);
+    if (file) { response.writeHead(file.status, file.headers); return response.end(file.body); }
     const text = await new Promise((resolve) => { let t = ""; request.on("data", (c) => (t += c)); request.on("end", () => resolve(t)); });
     let json = null;
     try { json = text ? JSON.parse(text) : {}; } catch { json = null; }

@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync, renameSync, existsSync, appendFileSync, rm
 
 const ENTITIES = ["carts", "payments"]; // keyed by id; the others are replaced whole
 
-export function openStore(file, initial) {
+/// `onCommit(change)` is told of every committed change (`{carts: {id: cart}, …}`), e.g. to stream it.
+export function openStore(file, initial, { onCommit } = {}) {
   const state = initial;
   const journal = `${file}.journal`;
   if (file) {
@@ -43,6 +44,7 @@ export function openStore(file, initial) {
       }
       dirty.clear();
       if (file) appendFileSync(journal, `${JSON.stringify(change)}\n`);
+      onCommit?.(change);
     },
   };
 }

@@ -2,7 +2,6 @@
 //! parameters. Kept apart from the components so that the host contract (`host.rs`) can print
 //! them without importing a component.
 
-use crate::payload::CartPayload;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -15,8 +14,9 @@ pub const REFUND_JOB: &str = "refundOrder";
 /// `releaseAuthorization`, scheduled by the `order-settle` rule.
 pub const RELEASE_JOB: &str = "releaseAuthorization";
 
-/// The `syncKustomOrder` job's parameters. Fields in sorted order of their JSON names, so that
-/// the struct prints as its `Value` tree would (`host::Json`).
+/// The `syncKustomOrder` job's parameters. The payload itself is not among them: the rule stores
+/// it on the cart beside its hash (`kustomPendingPayload`), the job pushes it from there, and
+/// it crosses the boundary once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncJobParameters {
@@ -26,7 +26,6 @@ pub struct SyncJobParameters {
     pub cart_id: String,
     pub hash: String,
     pub kustom_order_id: String,
-    pub payload: CartPayload,
     /// Set when an earlier attempt may have reached Kustom unseen (timeout, 5xx): push the
     /// cart's current pending payload even if it is not this job's own (see the job).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -86,22 +86,84 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             ),
         )
     })?;
-    // Every amount enters as minor units bounded by MAX_MINOR_UNITS, so the i64 arithmetic
-    // below cannot overflow (quantities are bounded by MAX_QUANTITY).
-    let minor_at = |d: Decimal, path: &dyn Fn() -> String| {
-        d.to_minor_units(exponent).ok_or_else(|| {
+    let money = Money { exponent };
+    let mut lines = Lines::new(cart.tax_included);
+    item_lines(cart, money, &mut lines)?;
+    let order_total = money.minor(cart.order_total, "orderTotal")?;
+    let order_tax_total = money.minor(cart.order_tax_total, "orderTaxTotal")?;
+    shipping_line(cart, money, order_tax_total, &mut lines)?;
+    if !cart.tax_included {
+        sales_tax_line(order_tax_total, &mut lines)?;
+    }
+    let gift_card_total = gift_card_lines(cart, money, &mut lines)?;
+    rounding_line(cart, order_total - gift_card_total, &mut lines)?;
+
+    let order_amount = lines.amount_sum();
+    if order_amount < 0 {
+        return Err(AppError::new(
+            Code::NegativeOrderAmount,
+            format!("gift cards exceed the cart total: order amount would be {order_amount}"),
+        ));
+    }
+    let order_tax_amount = lines.tax_sum();
+    if cart.tax_included {
+        // The Kustom tax is recomputed per line from the line total; it may differ from the
+        // cart's (per-unit rounded) tax by a little, but not by more than the rounding allows.
+        let cart_tax = order_tax_total;
+        let tax_tolerance = lines.tax_tolerance;
+        if (cart_tax - order_tax_amount).abs() > tax_tolerance {
+            return Err(AppError::new(
+                Code::TaxMismatch,
+                format!(
+                    "the cart's tax total {} ({cart_tax} minor units) differs from the lines' \
+                     tax ({order_tax_amount}) by more than the rounding tolerance of {tax_tolerance}",
+                    cart.order_tax_total
+                ),
+            ));
+        }
+    }
+    Ok(CartPayload {
+        purchase_currency: currency,
+        order_amount,
+        order_tax_amount,
+        order_lines: lines.lines,
+    })
+}
+
+/// Exact conversion of the cart's decimal amounts into the currency's minor units.
+#[derive(Clone, Copy)]
+struct Money {
+    exponent: u32,
+}
+
+impl Money {
+    /// Every amount enters as minor units bounded by `MAX_MINOR_UNITS`, so the i64 arithmetic
+    /// on lines cannot overflow (quantities are bounded by `MAX_QUANTITY`). `path` is only
+    /// formatted for an error: formatting paths for every line was a tenth of the hot path.
+    fn minor_at(self, amount: Decimal, path: &dyn Fn() -> String) -> Result<i64, AppError> {
+        amount.to_minor_units(self.exponent).ok_or_else(|| {
             AppError::new(
                 Code::AmountTooLarge,
-                format!("{}: {d} is beyond what a Kustom order can carry", path()),
+                format!(
+                    "{}: {amount} is beyond what a Kustom order can carry",
+                    path()
+                ),
             )
         })
-    };
-    let minor = |d: Decimal, path: &str| minor_at(d, &|| path.to_string());
-    let mut builder = Lines::new(cart.tax_included);
+    }
 
+    fn minor(self, amount: Decimal, path: &str) -> Result<i64, AppError> {
+        self.minor_at(amount, &|| path.to_string())
+    }
+
+    fn optional(self, amount: Option<Decimal>, path: &str) -> Result<i64, AppError> {
+        amount.map_or(Ok(0), |amount| self.minor(amount, path))
+    }
+}
+
+/// One `physical` line per item bought; the cart's own arithmetic must hold first.
+fn item_lines(cart: &RenderedCart, money: Money, lines: &mut Lines) -> Result<(), AppError> {
     for (index, item) in cart.items.iter().enumerate() {
-        // Paths are only printed for an error: formatting them for every line was a tenth of
-        // the hot path's time.
         let at = |field: &str| format!("items[{index}].{field}");
         let quantity = item
             .quantity
@@ -132,7 +194,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             .checked_mul_int(quantity)
             .and_then(|gross| gross.checked_sub(discount))
             .and_then(|net| net.checked_sub(item.total));
-        if !drift.is_some_and(|d| d.is_below_one_minor_unit(exponent)) {
+        if !drift.is_some_and(|d| d.is_below_one_minor_unit(money.exponent)) {
             return Err(AppError::new(
                 Code::ItemTotalMismatch,
                 format!(
@@ -154,72 +216,84 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             .as_deref()
             .filter(|d| !d.trim().is_empty())
             .unwrap_or(&item.product_number);
-        builder.goods_line(
+        lines.goods_line(
             LineType::Physical,
             &item.product_number,
             name,
             quantity,
-            minor_at(item.unit_price, &|| at("unitPrice"))?,
-            minor_at(item.total, &|| at("total"))?,
-            minor_at(item.tax, &|| at("tax"))?,
+            money.minor_at(item.unit_price, &|| at("unitPrice"))?,
+            money.minor_at(item.total, &|| at("total"))?,
+            money.minor_at(item.tax, &|| at("tax"))?,
             &|| at("tax"),
         )?;
     }
+    Ok(())
+}
 
-    let optional = |d: Option<Decimal>, path: &str| d.map_or(Ok(0), |d| minor(d, path));
-    let shipping_total = optional(cart.shipping_total, "shippingTotal")?;
-    let shipping_discount = optional(cart.shipping_discount, "shippingDiscount")?;
-    let order_total = minor(cart.order_total, "orderTotal")?;
-    let order_tax_total = minor(cart.order_tax_total, "orderTaxTotal")?;
-    if shipping_total != 0 || shipping_discount != 0 {
-        if shipping_total < 0 || shipping_discount < 0 {
-            return Err(AppError::bad_input(
-                "shippingTotal",
-                "shipping amounts must not be negative",
-            ));
-        }
-        let shipping_tax = match cart.shipping_tax {
-            Some(tax) => minor(tax, "shippingTax")?,
-            // Not in the hook input: the tax left over after the items is the shipping tax.
-            None if cart.tax_included => order_tax_total - builder.cart_item_tax,
-            None => 0,
-        };
-        builder.goods_line(
-            LineType::ShippingFee,
-            "shipping",
-            "Shipping",
-            1,
-            shipping_total + shipping_discount,
-            shipping_total,
-            shipping_tax,
-            &|| "shippingTax".into(),
-        )?;
+/// One `shipping_fee` line for the cart's shipping, if it has any.
+fn shipping_line(
+    cart: &RenderedCart,
+    money: Money,
+    order_tax_total: i64,
+    lines: &mut Lines,
+) -> Result<(), AppError> {
+    let shipping_total = money.optional(cart.shipping_total, "shippingTotal")?;
+    let shipping_discount = money.optional(cart.shipping_discount, "shippingDiscount")?;
+    if shipping_total == 0 && shipping_discount == 0 {
+        return Ok(());
     }
-
-    if !cart.tax_included {
-        // Kustom's sales-tax convention: goods at tax_rate 0, all tax on one `sales_tax` line.
-        let sales_tax = order_tax_total;
-        if sales_tax < 0 {
-            return Err(AppError::bad_input("orderTaxTotal", "must not be negative"));
-        }
-        if sales_tax > 0 {
-            builder.push(OrderLine {
-                kind: LineType::SalesTax,
-                reference: "sales-tax".into(),
-                name: "Sales tax".into(),
-                quantity: 1,
-                unit_price: sales_tax,
-                tax_rate: 0,
-                total_amount: sales_tax,
-                total_discount_amount: 0,
-                total_tax_amount: 0,
-            })?;
-        }
+    if shipping_total < 0 || shipping_discount < 0 {
+        return Err(AppError::bad_input(
+            "shippingTotal",
+            "shipping amounts must not be negative",
+        ));
     }
+    let shipping_tax = match cart.shipping_tax {
+        Some(tax) => money.minor(tax, "shippingTax")?,
+        // Not in the hook input: the tax left over after the items is the shipping tax.
+        None if cart.tax_included => order_tax_total - lines.cart_item_tax,
+        None => 0,
+    };
+    lines.goods_line(
+        LineType::ShippingFee,
+        "shipping",
+        "Shipping",
+        1,
+        shipping_total + shipping_discount,
+        shipping_total,
+        shipping_tax,
+        &|| "shippingTax".into(),
+    )
+}
 
+/// Kustom's sales-tax convention for tax-exclusive carts: goods at tax_rate 0, all tax on one
+/// `sales_tax` line.
+fn sales_tax_line(order_tax_total: i64, lines: &mut Lines) -> Result<(), AppError> {
+    let sales_tax = order_tax_total;
+    if sales_tax < 0 {
+        return Err(AppError::bad_input("orderTaxTotal", "must not be negative"));
+    }
+    if sales_tax == 0 {
+        return Ok(());
+    }
+    lines.push(OrderLine {
+        kind: LineType::SalesTax,
+        reference: "sales-tax".into(),
+        name: "Sales tax".into(),
+        quantity: 1,
+        unit_price: sales_tax,
+        tax_rate: 0,
+        total_amount: sales_tax,
+        total_discount_amount: 0,
+        total_tax_amount: 0,
+    })
+}
+
+/// One negative `gift_card` line per redeemed card; their total.
+fn gift_card_lines(cart: &RenderedCart, money: Money, lines: &mut Lines) -> Result<i64, AppError> {
     let mut gift_card_total = 0i64;
     for (index, card) in cart.gift_cards.iter().enumerate() {
-        let amount = minor(card.amount, &format!("giftCards[{index}].amount"))?;
+        let amount = money.minor(card.amount, &format!("giftCards[{index}].amount"))?;
         if amount <= 0 {
             return Err(AppError::bad_input(
                 format!("giftCards[{index}].amount"),
@@ -227,7 +301,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             ));
         }
         gift_card_total += amount;
-        builder.push(OrderLine {
+        lines.push(OrderLine {
             kind: LineType::GiftCard,
             reference: truncate(
                 card.code.as_deref().unwrap_or("gift-card"),
@@ -242,73 +316,46 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             total_tax_amount: 0,
         })?;
     }
+    Ok(gift_card_total)
+}
 
-    // Reconcile the line sum with what the cart says the customer pays.
-    let expected = order_total - gift_card_total;
-    let difference = expected - builder.amount_sum();
-    if difference != 0 {
-        let tolerance = builder.rounding_tolerance();
-        if difference.abs() > tolerance {
-            return Err(AppError::new(
-                Code::TotalsMismatch,
-                format!(
-                    "the cart total {} ({} minor units after gift cards) differs from its lines \
-                     ({} minor units) by {}, more than the rounding tolerance of {}; \
-                     order-level amounts that are not on a line cannot be sent to Kustom",
-                    cart.order_total,
-                    expected,
-                    builder.amount_sum(),
-                    difference,
-                    tolerance
-                ),
-            ));
-        }
-        builder.push(OrderLine {
-            kind: if difference > 0 {
-                LineType::Surcharge
-            } else {
-                LineType::Discount
-            },
-            reference: ROUNDING_REFERENCE.into(),
-            name: "Rounding".into(),
-            quantity: 1,
-            unit_price: difference,
-            tax_rate: 0,
-            total_amount: difference,
-            total_discount_amount: 0,
-            total_tax_amount: 0,
-        })?;
+/// Reconcile the line sum with what the cart says the customer pays (`expected`): a rounding
+/// difference becomes an explicit `Rounding` line; a larger one is refused.
+fn rounding_line(cart: &RenderedCart, expected: i64, lines: &mut Lines) -> Result<(), AppError> {
+    let difference = expected - lines.amount_sum();
+    if difference == 0 {
+        return Ok(());
     }
-
-    let order_amount = builder.amount_sum();
-    if order_amount < 0 {
+    let tolerance = lines.rounding_tolerance();
+    if difference.abs() > tolerance {
         return Err(AppError::new(
-            Code::NegativeOrderAmount,
-            format!("gift cards exceed the cart total: order amount would be {order_amount}"),
+            Code::TotalsMismatch,
+            format!(
+                "the cart total {} ({} minor units after gift cards) differs from its lines \
+                 ({} minor units) by {}, more than the rounding tolerance of {}; \
+                 order-level amounts that are not on a line cannot be sent to Kustom",
+                cart.order_total,
+                expected,
+                lines.amount_sum(),
+                difference,
+                tolerance
+            ),
         ));
     }
-    let order_tax_amount = builder.tax_sum();
-    if cart.tax_included {
-        // The Kustom tax is recomputed per line from the line total; it may differ from the
-        // cart's (per-unit rounded) tax by a little, but not by more than the rounding allows.
-        let cart_tax = order_tax_total;
-        let tax_tolerance = builder.tax_tolerance;
-        if (cart_tax - order_tax_amount).abs() > tax_tolerance {
-            return Err(AppError::new(
-                Code::TaxMismatch,
-                format!(
-                    "the cart's tax total {} ({cart_tax} minor units) differs from the lines' \
-                     tax ({order_tax_amount}) by more than the rounding tolerance of {tax_tolerance}",
-                    cart.order_tax_total
-                ),
-            ));
-        }
-    }
-    Ok(CartPayload {
-        purchase_currency: currency,
-        order_amount,
-        order_tax_amount,
-        order_lines: builder.lines,
+    lines.push(OrderLine {
+        kind: if difference > 0 {
+            LineType::Surcharge
+        } else {
+            LineType::Discount
+        },
+        reference: ROUNDING_REFERENCE.into(),
+        name: "Rounding".into(),
+        quantity: 1,
+        unit_price: difference,
+        tax_rate: 0,
+        total_amount: difference,
+        total_discount_amount: 0,
+        total_tax_amount: 0,
     })
 }
 

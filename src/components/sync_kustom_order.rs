@@ -3,14 +3,16 @@
 //!
 //! Ordering guarantee — an older payload never ends up on Kustom after a newer one:
 //! 1. Read the cart. A job whose hash is no longer `kustomPendingHash` stands down: the rule
-//!    scheduled a newer job when it changed the pending hash.
+//!    scheduled a newer job when it changed the pending hash. What it pushes is the payload the
+//!    rule stored beside the pending hash (`kustomPendingPayload`), checked to hash to it: the
+//!    job's parameters carry only the hash, so the payload crosses the boundary once.
 //! 2. Push, record the hash as `kustomSyncHash`, then read the cart **again**. If the pending
 //!    hash did not move since our first read, no newer job can have pushed or recorded before
 //!    us (a newer job starts from a read after the change): done, and our last action was a
 //!    read, so nothing of ours can land after a newer job's.
 //! 3. If it moved, a newer job may have pushed before our request landed (we may just have
-//!    overwritten it at Kustom) or recorded its hash before ours. Re-assert the newest payload
-//!    (stored on the cart by the rule under `kustomPendingPayload`): push it, record it, read
+//!    overwritten it at Kustom) or recorded its hash before ours. Re-assert the newest stored
+//!    payload: push it, record it, read
 //!    again, a bounded number of rounds.
 //! 4. A push whose outcome is unknown (timeout, 5xx) may still land up to Kustom's 30 s server
 //!    timeout later. Its retry is scheduled after that window and re-asserts whatever is pending
@@ -25,7 +27,7 @@ use crate::error::{parse, AppError};
 use crate::fields::{self, dynamic_key};
 use crate::hash::{payload_hash, short};
 use crate::host::{
-    finish, Call, DynamicFields, Effect, Envelope, Json, Output, Step, Steps, TicketCommand,
+    finish, Call, DynamicFields, Effect, Envelope, Output, Step, Steps, TicketCommand,
 };
 use crate::instant::Instant;
 use crate::jobs::{SyncJobParameters, SYNC_JOB as JOB_DEFINITION};
@@ -53,27 +55,24 @@ fn step(input: &Value) -> Step {
     // parameter type ignores; settings are read on their own (serde's `flatten` costs wasm size).
     let job: SyncJobParameters = parse(input, "input")?;
     let settings = Settings::from_input(input)?;
-    if payload_hash(&job.payload) != job.hash {
-        return Err(AppError::bad_input(
-            "hash",
-            "does not match the payload it was scheduled with",
-        )
-        .into());
-    }
     let mut steps = Steps::of_input(input);
     let Some(cart) = read_cart(&mut steps, &job.cart_id)? else {
         let message = format!("cart {} not found: nothing to sync", job.cart_id);
         return Ok(Output::done(vec![], vec![message]));
     };
-    // What to push: our own payload while it is the pending one; otherwise, only when
-    // re-asserting, the newest pending payload.
-    let target = match cart.pending_hash.as_deref() {
-        Some(pending) if pending == job.hash => (job.hash.clone(), job.payload.clone()),
-        Some(_) if job.reassert => match stored_pending(&cart) {
-            Some(target) => target,
-            None => return Ok(Output::done(vec![], vec![stand_down(&job, &cart)])),
-        },
-        _ => return Ok(Output::done(vec![], vec![stand_down(&job, &cart)])),
+    // What to push: the payload stored with the pending hash while that is our own hash;
+    // otherwise, only when re-asserting, whatever is pending now.
+    let ours = cart.pending_hash.as_deref() == Some(job.hash.as_str());
+    if !ours && !job.reassert {
+        return Ok(Output::done(vec![], vec![stand_down(&job, &cart)]));
+    }
+    let Some(target) = stored_pending(&cart) else {
+        let message = format!(
+            "cart {}: no stored payload hashes to the pending {}; the next cart change syncs",
+            job.cart_id,
+            cart.pending_hash.as_deref().map(short).unwrap_or("(none)")
+        );
+        return Ok(Output::done(vec![], vec![message]));
     };
     let run = Run {
         job: &job,
@@ -234,7 +233,7 @@ fn stand_down(job: &SyncJobParameters, cart: &CartRecord) -> String {
 fn schedule(parameters: &SyncJobParameters, at: Instant) -> Effect {
     Effect::ScheduleJob {
         definition: JOB_DEFINITION.into(),
-        parameters: Json::SyncJob(parameters.clone()),
+        parameters: json!(parameters).into(),
         at: at.to_iso(),
     }
 }

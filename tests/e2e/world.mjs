@@ -38,14 +38,14 @@ export function startProcess(script, args, lines) {
   });
 }
 
-export async function world(t, { hostArgs = [] } = {}) {
+export async function world(t, { hostArgs = [], emulatorArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "kustom-e2e-"));
   const dataFile = join(dir, "host-state.json");
   const lines = [];
   // Callbacks keep Kustom's real 3 s timeout (not 3 s / 600): a loaded CI machine must not turn
   // a slow validation answer into a timeout, which Kustom treats as approval.
   const emulator = await startProcess("emulator/server.mjs", ["--port", "0", "--api-key", apiKey, "--time-scale", String(TIME_SCALE),
-    "--min-callback-timeout-ms", "3000"], lines);
+    "--min-callback-timeout-ms", "3000", ...emulatorArgs], lines);
   let host;
   const startHost = async (port = 0, extra = hostArgs) => {
     host = await startProcess("host/server.mjs", ["--port", String(port), "--kustom-url", emulator.url, "--api-key", apiKey,

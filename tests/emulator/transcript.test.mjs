@@ -127,3 +127,74 @@ test('transcript: the checker fails on a body Kustom would refuse and an answer 
   assert.equal(empty.code, 1);
   assert.equal(empty.last, 'transcript: 0 passed, 0 failed');
 });
+
+/**
+ * Shipping chosen in the iframe, a customer from elsewhere, and the after-sale routes: every
+ * answer the emulator gives for them (and every body sent) checked against the specs too.
+ */
+async function afterSaleSession(t) {
+  const emu = await start(t);
+  const ok = (r, status) => assert.equal(r.status, status, `${status} expected: ${r.text}`);
+  const body = cart();
+  body.order_lines.splice(2, 1); // shipping is chosen in the iframe
+  Object.assign(body, { order_amount: 103210, order_tax_amount: 20642, shipping_countries: ['SE', 'NO'],
+    options: { allow_separate_shipping_address: true }, customer: { date_of_birth: '1988-04-12' },
+    billing_address: { email: 'kund@example.se', phone: '+46700000001' },
+    shipping_options: [
+      { id: 'pn-home', name: 'PostNord Hemleverans', price: 6900, tax_amount: 1380, tax_rate: 2500, shipping_method: 'Home', preselected: true },
+      { id: 'pn-ombud', name: 'PostNord Ombud', price: 4900, tax_amount: 980, tax_rate: 2500, shipping_method: 'PickUpPoint',
+        tms_reference: 'a1b2c3d4-0000-4000-8000-00000000aa01', selected_addons: [{ type: 'sms', price: 0 }],
+        delivery_details: { carrier: 'postnord', class: 'standard', product: { name: 'MyPack Collect', identifier: 'P19' },
+          timeslot: { id: 'ts-1', start: '2026-12-01T08:00:00Z', end: '2026-12-01T12:00:00Z' },
+          pickup_location: { id: '98231', name: 'ICA Nära', address: { street_address: 'Storgatan 4', postal_code: '0150', city: 'Oslo', country: 'NO' } } } }] });
+  const created = await emu.api('POST', CHECKOUT, body);
+  ok(created, 201);
+  const id = created.body.order_id, order = `${CHECKOUT}/${id}`, om = `${OM}/${id}`;
+  ok(await emu.control('POST', `/orders/${id}/shipping-option`, { id: 'pn-ombud' }), 200);
+  ok(await emu.api('GET', order), 200);
+  ok(await emu.api('POST', order, { merchant_reference2: 'cart-8812' }), 200);
+  ok(await emu.control('POST', `/orders/${id}/complete`, {
+    billing_address: { given_name: 'Kari', family_name: 'Nordmann', street_address: 'Karl Johans gate 1', postal_code: '0154', city: 'Oslo', country: 'NO' },
+    shipping_address: { given_name: 'Kari', family_name: 'Nordmann', street_address: 'S'.repeat(100), postal_code: '0150', city: 'Oslo', country: 'NO', attention: 'Resepsjonen' },
+    push: false }), 200);
+  ok(await emu.api('GET', order), 200);
+  ok(await emu.api('GET', om), 200);
+  ok(await emu.api('PATCH', `${om}/customer-details`, { shipping_address: { given_name: 'Kari', family_name: 'Nordmann', street_address: 'Storgata 9', postal_code: '0155', city: 'Oslo', country: 'NO' } }), 204);
+  const shipping = { shipping_company: 'PostNord Norge', shipping_method: 'PickUpPoint', tracking_number: '70712345678901' };
+  const cap = await emu.api('POST', `${om}/captures`, { captured_amount: 60000, shipping_info: [shipping] }, { 'Klarna-Idempotency-Key': 'b0000000-0000-4000-8000-000000000001' });
+  ok(cap, 201);
+  const captureId = cap.headers.get('capture-id');
+  ok(await emu.api('POST', `${om}/captures/${captureId}/shipping-info`, { shipping_info: [{ return_tracking_number: '70798765432109' }] }), 204);
+  ok(await emu.api('POST', `${om}/shipping-info`, { shipping_info: [shipping] }), 204);
+  ok(await emu.api('GET', `${om}/captures/${captureId}`), 200);
+  ok(await emu.api('POST', `${om}/cancel`), 403);
+  ok(await emu.api('POST', `${om}/release-remaining-authorization`), 204);
+  const refund = await emu.api('POST', `${om}/refunds`, { refunded_amount: 4900, reference: 'RMA-77' }, { 'Klarna-Idempotency-Key': 'b0000000-0000-4000-8000-000000000002' });
+  ok(refund, 201);
+  ok(await emu.api('GET', `${om}/refunds/${refund.headers.get('refund-id')}`), 200);
+  ok(await emu.api('POST', `${om}/refunds`, { refunded_amount: 60000 }), 403);
+  ok(await emu.api('POST', `${OM}/8cf27b55-53e8-4aba-9fb4-7c692e56ddee/refunds`, { refunded_amount: 100 }), 404);
+  ok(await emu.api('GET', om), 200);
+  // Cancel and a refused release on a second order.
+  const { body: second } = await emu.api('POST', CHECKOUT, cart());
+  ok(await emu.control('POST', `/orders/${second.order_id}/complete`, {}), 200);
+  ok(await emu.api('POST', `${OM}/${second.order_id}/release-remaining-authorization`), 403);
+  ok(await emu.api('POST', `${OM}/${second.order_id}/cancel`), 204);
+  return { log: (await emu.control('GET', '/requests')).body, view: await emu.view(id) };
+}
+
+test('transcript: shipping options, a Norwegian customer and the after-sale routes pass the OpenAPI check', { timeout: 30000 }, async (t) => {
+  const { log, view } = await afterSaleSession(t);
+  // What the session is about, so that the check below is not vacuous.
+  assert.equal(view.om.selected_shipping_option.location.address.country, 'no');
+  assert.equal(view.om.shipping_address.street_address, 'Storgata 9');
+  assert.equal(view.om.captures[0].shipping_info.length, 2);
+  const read = log.findLast((e) => e.method === 'GET' && e.path.startsWith(OM) && e.status === 200 && e.path.split('/').length === 5);
+  assert.equal(read.response_body.selected_shipping_option.price, 4900);
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'after-sale.json'), JSON.stringify(log, null, 1));
+  const r = await check(join(dir, 'after-sale.json'));
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.last, /^transcript: \d+ passed, 0 failed$/);
+  assert.equal(Number(/(\d+) passed/.exec(r.last)[1]), log.length + log.filter((e) => e.request_body !== null).length, r.stdout);
+});

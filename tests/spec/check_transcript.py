@@ -21,11 +21,15 @@ from check_requests import arithmetic, checkout, om  # noqa: E402  the loaded sp
 def repair(node):
     """The OM spec writes some enums as one string of alternatives, e.g. order_line.type's
     ["physical|discount|…|return_fee"], which no real value can match; its `pattern` beside it
-    says what is meant. Split such enums into their alternatives (in place)."""
+    says what is meant. Split such enums into their alternatives (in place). It also has empty
+    enums (`enum: [- ]`, read as [None]) on the integer prices of SelectedShippingOptionDto,
+    Addon, Location and Timeslot, which no price can match either: drop those."""
     if isinstance(node, dict):
         enum = node.get("enum")
         if isinstance(enum, list) and len(enum) == 1 and isinstance(enum[0], str) and "|" in enum[0]:
             node["enum"] = enum[0].split("|")
+        if enum == [None]:
+            del node["enum"]
         for v in node.values():
             repair(v)
     elif isinstance(node, list):
