@@ -2,7 +2,9 @@
 // loopback to the Kustom emulator. Prints a readable trace; exits non-zero if a step does not
 // hold. Run it with `bash scripts/demo.sh` (builds the package first). create cart → checkout (snippet) → cart changes (sync: pending and synced hashes
 // converge) → the customer pays (validation runs) → confirm and push both arrive → one payment,
-// cart completed, order acknowledged → capture → Kustom shows the capture.
+// cart completed, order acknowledged → a partial capture with tracking (a mug is out of stock)
+// → Kustom shows it → a T-shirt comes back: a partial refund → the delivery completes: what is
+// left authorized is released.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,13 +77,35 @@ try {
   const inspect = await kustom(`/__emulator/orders/${orderId}`);
   check(inspect.acknowledgements.length > 0, "order acknowledged at Kustom: it sends no more pushes");
 
-  step("the goods ship: the platform creates a capture on the payment");
-  const capture = await call("POST", `/admin/payments/${payments[0].paymentId}/captures`, { amount: payments[0].authorizations[0].amount });
+  const paymentId = payments[0].paymentId;
+  const omOrder = () => kustom(`/ordermanagement/v1/orders/${orderId}`, { headers: { authorization: `Basic ${apiKey}` } });
+  const mugPrice = 80.91; // 89.90 less the 10 % coupon
+  step("the goods ship, but one mug is out of stock: the platform captures the rest, with the parcel's tracking");
+  const shipped = Math.round((payments[0].authorizations[0].amount - mugPrice) * 100) / 100;
+  const shippingInfo = [{ shippingCompany: "PostNord SE", trackingNumber: "00370712345678901234", shippingMethod: "PickUpPoint" }];
+  const capture = await call("POST", `/admin/payments/${paymentId}/captures`, { amount: shipped, shippingInfo });
   await host.idle();
-  const om = await kustom(`/ordermanagement/v1/orders/${orderId}`, { headers: { authorization: `Basic ${apiKey}` } });
-  check(om.captures.length === 1 && om.captured_amount === om.order_amount, `Kustom shows capture ${om.captures[0]?.capture_id} of SEK ${om.captured_amount / 100} (${om.status})`);
-  check(host.state.payments[payments[0].paymentId].captures[0].state === "completed", `the platform's capture ${capture.body.paymentCaptureId} completed by the charge`);
-  console.log(`\nDone in ${Date.now() - started} ms: one order, one payment, captured.`);
+  let om = await omOrder();
+  check(om.captures.length === 1 && om.captured_amount === Math.round(shipped * 100), `Kustom shows capture ${om.captures[0]?.capture_id} of SEK ${om.captured_amount / 100} (${om.status}), SEK ${om.remaining_authorized_amount / 100} still authorized`);
+  check(om.captures[0].shipping_info[0]?.tracking_number === shippingInfo[0].trackingNumber, `tracking ${shippingInfo[0].shippingCompany} ${shippingInfo[0].trackingNumber} on the capture`);
+  check(host.state.payments[paymentId].captures[0].state === "completed", `the platform's capture ${capture.body.paymentCaptureId} completed by the charge`);
+
+  step("a T-shirt comes back: the platform credits it, the capture is over-charged by SEK 179.10");
+  await call("POST", `/admin/payments/${paymentId}/captures/${capture.body.paymentCaptureId}/credit`, { amount: 179.1 });
+  await host.idle();
+  om = await omOrder();
+  const refunds = host.state.payments[paymentId].refunds ?? [];
+  check(om.refunds.length === 1 && om.refunded_amount === 17910, `Kustom shows refund ${om.refunds[0]?.refund_id} of SEK ${om.refunded_amount / 100}`);
+  check(refunds.length === 1 && refunds[0].transactionReference === om.refunds[0].refund_id, "the refund recorded once on the payment, with Kustom's refund id");
+  check(host.state.payments[paymentId].captures[0].remainingAmount === 0, "the capture's balance is back at zero");
+
+  step("the delivery completes: an hour later, what is left authorized is released");
+  const platformOrder = Object.values(host.state.orders).find((o) => o.cartId === cartId);
+  await call("POST", `/admin/orders/${platformOrder.orderId}/complete-delivery`, {});
+  await host.idle();
+  om = await omOrder();
+  check(om.remaining_authorized_amount === 0 && om.status === "CAPTURED", `Kustom order ${om.status}: nothing left authorized, SEK ${(om.captured_amount - om.refunded_amount) / 100} kept`);
+  console.log(`\nDone in ${Date.now() - started} ms: one order, one payment, captured in part, one refund, the rest released.`);
 } catch (error) {
   console.error(`\n${error.message}\n${error.stack?.split("\n").slice(1, 3).join("\n") ?? ""}`);
   process.exitCode = 1;

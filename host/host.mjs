@@ -40,7 +40,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   const hookRules = (hook) => manifest.components.filter((c) => c.hook === hook).map((c) => c.id);
 
   // ---------------------------------------------------------------- state, persisted
-  const store = openStore(dataFile, { carts: {}, payments: {}, jobs: [], stock: Object.fromEntries(Object.keys(CATALOG).map((k) => [k, 100])) },
+  const store = openStore(dataFile, { carts: {}, payments: {}, orders: {}, jobs: [], stock: Object.fromEntries(Object.keys(CATALOG).map((k) => [k, 100])) },
     { onCommit: (change) => Object.keys(change.carts ?? {}).forEach(cartChanged) });
   const { state } = store;
   const events = []; // the latest log lines, in memory only
@@ -118,6 +118,13 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       case "createAuthorization": payment.authorizations.push({ authorizationNumber: command.authorizationNumber, amount: command.amount, authorizationState: command.authorizationState ?? "successful" }); break;
       case "generatePaymentNumberByPrefix": payment.paymentNumber = `${command.prefix}${10000 + Object.keys(state.payments).length}`; break;
       case "addActivityLog": payment.activity.push({ template: command.messageTemplate, dynamic: command.dynamic }); break;
+      case "setAuthorizationState": {
+        const authorization = payment.authorizations.find((a) => a.authorizationNumber === command.authorizationNumber);
+        if (!authorization) throw { code: "NOT_FOUND", message: `authorization ${command.authorizationNumber}` };
+        authorization.authorizationState = command.authorizationState;
+        event(`payment ${payment.paymentId}: authorization ${command.authorizationNumber} ${command.authorizationState}`);
+        break;
+      }
       default: throw { code: "INVALID_COMMAND", message: command.type };
     }
   }
@@ -139,6 +146,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
             if (!cart.relations.some((r) => r.key === "payments")) throw { code: "NO_PAYMENT", message: "a cart completes with its payment" };
             cart.state = "completed";
             event(`cart ${actorId} completed`);
+            createOrder(cart);
           } else throw { code: "INVALID_MESSAGE_BODY", message: message.type };
           data[message.type] = data[message.type] ?? "OK";
         } else if (actorType === "payment") {
@@ -157,6 +165,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
             if (message.type === "query") data.query = payment;
             else if (message.type === "applyCommands") message.body.commands.forEach((c) => applyPaymentCommand(payment, c));
             else if (message.type === "charge") charge(payment, message.body);
+            else if (message.type === "refund") refund(payment, message.body);
             else throw { code: "INVALID_MESSAGE_BODY", message: message.type };
           }
         }
@@ -168,6 +177,35 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     store.changed(kind, actorId);
     store.commit();
     return { actorId, paths: [], data, errors: [] };
+  }
+  /// Commerce's cart-to-order step, reduced to what the app reads: the order, its state, one
+  /// delivery, and the cart's payments (the order's payments in the graph).
+  function createOrder(cart) {
+    const orderId = randomUUID();
+    state.orders[orderId] = { orderId, orderNumber: `O${10000 + Object.keys(state.orders).length}`, orderState: "confirmed", cartId: cart.cartId,
+      paymentIds: cart.relations.filter((r) => r.key === "payments").map((r) => r.nodeId),
+      deliveries: [{ deliveryId: randomUUID(), deliveryNumber: "D1", deliveryState: "pending", orderLines: [] }] };
+    for (const paymentId of state.orders[orderId].paymentIds) if (state.payments[paymentId]) state.payments[paymentId].orderId = orderId;
+    store.changed("orders");
+    event(`order ${orderId} created from cart ${cart.cartId}`);
+  }
+  /// `refund`: registers a refund of a capture's over-charge — the capture's balance rises by the
+  /// amount, and the platform fires OnPaymentCapture for the update. [I] A refund whose
+  /// transactionReference the payment already holds is refused (the platform's rule is not
+  /// documented; this keeps a refund recorded once however often it is sent).
+  function refund(payment, body) {
+    payment.refunds ??= [];
+    if (payment.refunds.some((r) => r.transactionReference === body.transactionReference)) {
+      throw { code: "DUPLICATE_TRANSACTION_REFERENCE", message: body.transactionReference };
+    }
+    const capture = payment.captures.find((c) => c.paymentCaptureId === body.paymentCaptureId);
+    if (!capture) throw { code: "NOT_FOUND", message: `capture ${body.paymentCaptureId}` };
+    if (!(body.amount > 0) || body.amount > capture.capturedAmount + 1e-9) throw { code: "INVALID_AMOUNT", message: `refund ${body.amount} of ${capture.capturedAmount} charged` };
+    payment.refunds.push(body);
+    capture.remainingAmount = Math.round((capture.remainingAmount + body.amount) * 1e6) / 1e6;
+    capture.capturedAmount = Math.round((capture.capturedAmount - body.amount) * 1e6) / 1e6;
+    event(`payment ${payment.paymentId} refunded ${body.amount} (${body.transactionReference})`);
+    queueMicrotask(() => fireHook("OnPaymentCapture", { payment, capture }));
   }
   /// `charge`: covers the oldest pending capture it fits; a covered capture completes, and the
   /// platform fires OnPaymentCapture for the update.
@@ -204,6 +242,10 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       case "query": {
         const value = call.filter.split("'")[1];
         if (call.set === "carts") return Object.entries(state.carts).filter(([, c]) => c.dynamic["field:kustomOrderId"] === value).map(([cartId]) => ({ cartId }));
+        if (call.set === "payments" && call.filter.startsWith("orderId")) {
+          return (state.orders[value]?.paymentIds ?? []).map((id) => state.payments[id]).filter(Boolean)
+            .map((p) => ({ paymentId: p.paymentId, providerKey: p.providerKey, externalReference: p.externalReference, currencyCode: p.currencyCode }));
+        }
         if (call.set === "payments") return Object.values(state.payments).filter((p) => p.externalReference === value).map((p) => ({ paymentId: p.paymentId }));
         return [];
       }
@@ -343,12 +385,41 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     const match = path.match(/^\/admin\/payments\/([^/]+)\/captures$/);
     if (method === "POST" && match) {
       const payment = state.payments[match[1]];
-      const capture = { paymentCaptureId: randomUUID(), state: "pending", remainingAmount: body.amount, capturedAmount: 0 };
+      // `shippingInfo` [{shippingCompany, trackingNumber, …}]: the delivery's tracking, when known.
+      const capture = { paymentCaptureId: randomUUID(), state: "pending", remainingAmount: body.amount, capturedAmount: 0, orderId: payment.orderId ?? null,
+        ...(body.shippingInfo ? { shippingInfo: body.shippingInfo } : {}) };
       payment.captures.push(capture);
       store.changed("payments", payment.paymentId);
       store.commit();
       await fireHook("OnPaymentCapture", { payment, capture });
       return [200, capture];
+    }
+    // The platform lowers a capture (a return credited): its balance goes below zero, an over-charge.
+    const credit = path.match(/^\/admin\/payments\/([^/]+)\/captures\/([^/]+)\/credit$/);
+    if (method === "POST" && credit) {
+      const payment = state.payments[credit[1]];
+      const capture = payment?.captures.find((c) => c.paymentCaptureId === credit[2]);
+      if (!capture) return [404, { error: { code: "NOT_FOUND", message: path } }];
+      capture.remainingAmount = Math.round((capture.remainingAmount - body.amount) * 1e6) / 1e6;
+      event(`payment ${payment.paymentId}: capture ${capture.paymentCaptureId} credited ${body.amount}`);
+      store.changed("payments", payment.paymentId);
+      store.commit();
+      await fireHook("OnPaymentCapture", { payment, capture });
+      return [200, capture];
+    }
+    // Order commands: cancel the order, complete a delivery (the order's only one, or by id).
+    const orderCommand = path.match(/^\/admin\/orders\/([^/]+)\/(cancel|complete-delivery)$/);
+    if (method === "POST" && orderCommand) {
+      const order = state.orders[orderCommand[1]];
+      if (!order) return [404, { error: { code: "NOT_FOUND", message: path } }];
+      const before = structuredClone(order);
+      if (orderCommand[2] === "cancel") order.orderState = "cancelled";
+      else for (const d of order.deliveries) if (!body?.deliveryId || d.deliveryId === body.deliveryId) d.deliveryState = "completed";
+      event(`order ${order.orderId}: ${orderCommand[2]}`);
+      store.changed("orders");
+      store.commit();
+      await fireHook("OnOrderCommands", { before, order });
+      return [200, order];
     }
     if (method === "GET" && path === "/admin/state") return [200, state];
     if (method === "POST" && path === "/admin/idle") { await host.idle(body?.limitMs, { watchdog: body?.watchdog }); return [200, { jobs: state.jobs.length }]; }

@@ -110,6 +110,20 @@ codes! {
     AboveRemainingAuthorization = "ABOVE_REMAINING_AUTHORIZATION",
     /// Kustom's own refusal of a capture (`CAPTURE_NOT_ALLOWED`), after one extension.
     CaptureNotAllowed = "CAPTURE_NOT_ALLOWED",
+    /// The platform voided the payment's authorization (its order was cancelled): not captured.
+    AuthorizationVoided = "AUTHORIZATION_VOIDED",
+
+    // --- refund, cancel, release (logged on the payment)
+    /// More to refund than Kustom holds captured and not yet refunded.
+    RefundAboveCaptured = "REFUND_ABOVE_CAPTURED",
+    /// Kustom's own refusal of a refund (`REFUND_NOT_ALLOWED`).
+    RefundNotAllowed = "REFUND_NOT_ALLOWED",
+    /// Kustom's own refusal of a cancel (`CANCEL_NOT_ALLOWED`).
+    CancelNotAllowed = "CANCEL_NOT_ALLOWED",
+    /// Kustom refused to release the remaining authorization (`NOT_ALLOWED`).
+    ReleaseNotAllowed = "RELEASE_NOT_ALLOWED",
+    /// Captures were still pending on the payment for a day: the authorization was not released.
+    CapturesPending = "CAPTURES_PENDING",
 }
 
 impl std::fmt::Display for Code {

@@ -11,6 +11,10 @@ pub const SYNC_JOB: &str = "syncKustomOrder";
 pub const CAPTURE_JOB: &str = "captureOrder";
 /// `watchKustomOrder`, scheduled by the checkout ingress for each Kustom order it creates.
 pub const WATCHDOG_JOB: &str = "watchKustomOrder";
+/// `refundOrder`, scheduled by the `refund` rule.
+pub const REFUND_JOB: &str = "refundOrder";
+/// `releaseAuthorization`, scheduled by the `order-settle` rule.
+pub const RELEASE_JOB: &str = "releaseAuthorization";
 
 /// The `syncKustomOrder` job's parameters. The payload itself is not among them: the rule stores
 /// it on the cart beside its hash (`kustomPendingPayload`), the job pushes it from there, and
@@ -46,6 +50,51 @@ pub struct CaptureJobParameters {
     /// Times the order was found in Kustom's fraud review (`fraud_status: PENDING`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub review_checks: u32,
+    /// Carrier and tracking of the delivery, when the platform knows them: sent with the
+    /// capture as Kustom's `shipping_info` (already in Kustom's shape, checked by the rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_info: Option<Value>,
+}
+
+/// The `refundOrder` job's parameters: one over-charge of one platform capture.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundJobParameters {
+    pub payment_id: String,
+    pub payment_capture_id: String,
+    pub kustom_order_id: String,
+    /// The amount to refund (the capture's over-charge, positive), in the currency's units.
+    pub amount: Value,
+    /// The capture's `capturedAmount` when the over-charge was seen: with the capture id, it
+    /// names this refund among several of one capture (each refund lowers it).
+    pub captured_amount: Value,
+    pub currency_code: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+}
+
+/// Why the authorization of an order's Kustom payment is given up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReleaseReason {
+    /// The platform's order was cancelled: cancel the Kustom order (or, when something was
+    /// captured already, release what is left).
+    OrderCancelled,
+    /// Every delivery of the order completed: release what is left authorized.
+    OrderDelivered,
+}
+
+/// The `releaseAuthorization` job's parameters.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseJobParameters {
+    pub order_id: String,
+    pub reason: ReleaseReason,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+    /// Times the job found captures still pending on the payment and waited for them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waits: u32,
 }
 
 /// The `watchKustomOrder` job's parameters: which order of which cart, when it was created (the

@@ -72,6 +72,79 @@ pub fn acknowledge(settings: &Settings, order_id: &str) -> Result<Call, AppError
 /// and the length of `reference`.
 pub const MAX_CAPTURED_AMOUNT: i64 = 200_000_000;
 pub const MAX_REFERENCE_CHARS: usize = 255;
+/// The largest amount Order Management takes in a capture or refund (its schema: 0..200 000 000).
+pub const OM_MAX_AMOUNT: i64 = 200_000_000;
+
+/// `shipping_info.shipping_method` values Order Management accepts.
+pub const SHIPPING_METHODS: &[&str] = &[
+    "PickUpStore",
+    "Home",
+    "BoxReg",
+    "BoxUnreg",
+    "PickUpPoint",
+    "Own",
+    "Postal",
+    "DHLPackstation",
+    "Digital",
+    "Undefined",
+    "PickUpWarehouse",
+    "ClickCollect",
+    "PalletDelivery",
+];
+
+/// The platform's tracking of a delivery, `[{shippingCompany, trackingNumber, trackingUri?,
+/// shippingMethod?}]`, as Kustom's `shipping_info`. An entry Kustom would refuse (no carrier or
+/// number, a field too long, an unknown method) is left out, with the reason — the capture must
+/// not fail for its tracking. At most 500 entries (Kustom's limit).
+pub fn shipping_info(entries: &Value) -> (Vec<Value>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut dropped = Vec::new();
+    let Some(entries) = entries.as_array() else {
+        if !entries.is_null() {
+            dropped.push("shippingInfo is not a list: no tracking sent".to_string());
+        }
+        return (kept, dropped);
+    };
+    for (index, entry) in entries.iter().enumerate() {
+        let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::trim);
+        let fits = |value: &str, max: usize| !value.is_empty() && value.chars().count() <= max;
+        let company = text("shippingCompany");
+        let number = text("trackingNumber");
+        let uri = text("trackingUri");
+        let method = text("shippingMethod");
+        let problem = match (company, number) {
+            _ if kept.len() >= 500 => Some("more than 500 entries"),
+            (Some(c), Some(n)) if fits(c, 100) && fits(n, 100) => {
+                if uri.is_some_and(|u| !fits(u, 1024)) {
+                    Some("trackingUri is empty or longer than 1024 characters")
+                } else if method.is_some_and(|m| !SHIPPING_METHODS.contains(&m)) {
+                    Some("shippingMethod is not one Kustom knows")
+                } else {
+                    None
+                }
+            }
+            _ => Some("shippingCompany and trackingNumber must be 1–100 characters"),
+        };
+        if let Some(problem) = problem {
+            dropped.push(format!("shippingInfo[{index}] left out: {problem}"));
+            continue;
+        }
+        let mut info = serde_json::Map::new();
+        info.insert(
+            "shipping_company".into(),
+            company.unwrap_or_default().into(),
+        );
+        info.insert("tracking_number".into(), number.unwrap_or_default().into());
+        if let Some(uri) = uri {
+            info.insert("tracking_uri".into(), uri.into());
+        }
+        if let Some(method) = method {
+            info.insert("shipping_method".into(), method.into());
+        }
+        kept.push(Value::Object(info));
+    }
+    (kept, dropped)
+}
 
 /// Client timeout for Order Management calls (plugins use 10 s).
 pub const OM_TIMEOUT_MS: u32 = 10_000;
@@ -96,6 +169,61 @@ pub fn create_capture(
     idempotency_key: &str,
 ) -> Result<Call, AppError> {
     om_post(settings, order_id, "/captures", Some(body), idempotency_key)
+}
+
+/// `POST /ordermanagement/v1/orders/{order_id}/refunds` (`{refunded_amount, reference, …}`):
+/// 201 with `Refund-Id` and `Location`.
+pub fn create_refund(
+    settings: &Settings,
+    order_id: &str,
+    body: Value,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    om_post(settings, order_id, "/refunds", Some(body), idempotency_key)
+}
+
+/// `POST /ordermanagement/v1/orders/{order_id}/captures/{capture_id}/shipping-info`
+/// (`{shipping_info: […]}`): tracking added to a capture made without it.
+pub fn add_capture_shipping_info(
+    settings: &Settings,
+    order_id: &str,
+    capture_id: &str,
+    body: Value,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    let capture_id = checked_order_id(capture_id)
+        .map_err(|_| AppError::bad_input("capture_id", "not a Kustom capture id"))?;
+    om_post(
+        settings,
+        order_id,
+        &format!("/captures/{capture_id}/shipping-info"),
+        Some(body),
+        idempotency_key,
+    )
+}
+
+/// `POST /ordermanagement/v1/orders/{order_id}/cancel`: only before any capture.
+pub fn cancel_order(
+    settings: &Settings,
+    order_id: &str,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    om_post(settings, order_id, "/cancel", None, idempotency_key)
+}
+
+/// `POST /ordermanagement/v1/orders/{order_id}/release-remaining-authorization`.
+pub fn release_remaining_authorization(
+    settings: &Settings,
+    order_id: &str,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    om_post(
+        settings,
+        order_id,
+        "/release-remaining-authorization",
+        None,
+        idempotency_key,
+    )
 }
 
 /// `POST /ordermanagement/v1/orders/{order_id}/extend-authorization-time` (28 more days).
@@ -178,6 +306,42 @@ pub struct OmOrder {
     pub expires_at: Option<String>,
     #[serde(default)]
     pub captures: Vec<OmCapture>,
+    #[serde(default)]
+    pub captured_amount: i64,
+    #[serde(default)]
+    pub refunded_amount: i64,
+    #[serde(default)]
+    pub refunds: Vec<OmRefund>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct OmRefund {
+    #[serde(default)]
+    pub refund_id: Option<String>,
+    pub refunded_amount: i64,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// The id of what a 201 created: its `<name>` header (`Capture-Id`, `Refund-Id`), else the last
+/// segment of `Location`, else `<field>` in the body (some deployments answer with a body).
+pub fn created_id(reply: &HttpReply, header: &str, field: &str) -> Option<String> {
+    let from_location = || {
+        reply
+            .header("Location")
+            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+    };
+    let body = reply.json_body();
+    reply
+        .header(header)
+        .or_else(from_location)
+        .map(str::to_string)
+        .or_else(|| match &body {
+            Value::Object(map) => map.get(field).and_then(Value::as_str).map(str::to_string),
+            Value::String(text) => Some(text.trim().to_string()),
+            _ => None,
+        })
+        .filter(|id| !id.is_empty() && id.len() <= 255)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -186,6 +350,8 @@ pub struct OmCapture {
     pub captured_amount: i64,
     #[serde(default)]
     pub reference: Option<String>,
+    #[serde(default)]
+    pub shipping_info: Vec<Value>,
 }
 
 fn headers(settings: &Settings) -> Result<BTreeMap<String, String>, AppError> {

@@ -2,7 +2,7 @@
 //! component has a crate and fixtures, the jobs and hooks the code names exist, and the secret
 //! settings are marked secret.
 
-use kustom::components::{capture, cart_kustom_sync, validate};
+use kustom::components::{capture, cart_kustom_sync, refund, release, validate};
 use std::path::Path;
 use toml::Value;
 
@@ -68,6 +68,8 @@ fn the_jobs_hooks_and_routes_the_code_uses_are_declared() {
     assert!(jobs.contains(&cart_kustom_sync::JOB_DEFINITION.to_string()));
     assert!(jobs.contains(&capture::JOB_DEFINITION.to_string()));
     assert!(jobs.contains(&kustom::jobs::WATCHDOG_JOB.to_string()));
+    assert!(jobs.contains(&refund::JOB_DEFINITION.to_string()));
+    assert!(jobs.contains(&release::JOB_DEFINITION.to_string()));
     let components = ids(&manifest, "components");
     for job in manifest["jobDefinitions"].as_array().unwrap() {
         assert!(
@@ -101,7 +103,15 @@ fn the_jobs_hooks_and_routes_the_code_uses_are_declared() {
         .iter()
         .filter_map(|c| c.get("hook")?.as_str())
         .collect();
-    assert_eq!(hooks, ["OnCartMutation", "OnPaymentCapture"]);
+    assert_eq!(
+        hooks,
+        [
+            "OnCartMutation",
+            "OnPaymentCapture",
+            "OnPaymentCapture",
+            "OnOrderCommands"
+        ]
+    );
 }
 
 #[test]

@@ -80,6 +80,9 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         )
     })?;
     checked_order_id(order_id)?;
+    // The delivery's carrier and tracking, when the platform gives them with the capture.
+    let (shipping_info, dropped) =
+        crate::kustom::shipping_info(input["capture"].get("shippingInfo").unwrap_or(&Value::Null));
 
     let parameters = CaptureJobParameters {
         payment_id: payment.payment_id.clone(),
@@ -89,18 +92,20 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
         currency_code: payment.currency_code.to_ascii_uppercase(),
         attempt: 0,
         review_checks: 0,
+        shipping_info: (!shipping_info.is_empty()).then_some(Value::Array(shipping_info)),
     };
-    let log = format!(
+    let mut log = dropped;
+    log.push(format!(
         "payment {}: capture {} of {} {} scheduled at Kustom order {order_id}",
         payment.payment_id,
         capture.payment_capture_id,
         capture.remaining_amount,
         parameters.currency_code
-    );
+    ));
     let effect = Effect::ScheduleJob {
         definition: JOB_DEFINITION.into(),
         parameters: json!(parameters).into(),
         at: now.to_iso(),
     };
-    Ok(Output::done(vec![effect], vec![log]))
+    Ok(Output::done(vec![effect], log))
 }

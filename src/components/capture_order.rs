@@ -57,7 +57,13 @@ fn step(input: &Value) -> Step {
     let mut steps = Steps::of_input(input);
     let p = &job.parameters;
 
-    if !capture_still_pending(&mut steps, &job)? {
+    let (pending, voided) = payment_state(&mut steps, &job)?;
+    if pending && voided {
+        // Never a capture after a cancel: the platform gave this authorization up.
+        let why = "the payment's authorization was voided (its order was cancelled)";
+        return Ok(stop(&job, Code::AuthorizationVoided, why, vec![]));
+    }
+    if !pending {
         return Ok(Output::done(
             vec![],
             vec![format!(
@@ -84,6 +90,9 @@ fn step(input: &Value) -> Step {
             "Kustom already holds capture {} for this capture",
             existing.capture_id
         ));
+        if existing.shipping_info.is_empty() {
+            add_tracking(&mut steps, &job, &existing.capture_id, &mut log)?;
+        }
         return charge(&mut steps, &job, &existing.capture_id.clone(), log);
     }
     if let Err(not_now) = capturable(&job, &order, &mut log) {
@@ -173,7 +182,11 @@ fn capture(
 ) -> Step<String> {
     let p = &job.parameters;
     loop {
-        let body = json!({"captured_amount": job.amount_minor, "reference": p.payment_capture_id});
+        let mut body =
+            json!({"captured_amount": job.amount_minor, "reference": p.payment_capture_id});
+        if let Some(info) = &p.shipping_info {
+            body["shipping_info"] = info.clone();
+        }
         let key = kustom::idempotency_key(&[
             "capture",
             &p.kustom_order_id,
@@ -265,15 +278,56 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
     })
 }
 
-fn capture_still_pending(steps: &mut Steps, job: &Job) -> Step<bool> {
+/// Whether the capture still waits for this charge, and whether the payment's authorization
+/// (numbered by the Kustom order id) was voided.
+fn payment_state(steps: &mut Steps, job: &Job) -> Step<(bool, bool)> {
     let p = &job.parameters;
     let reply = steps.actor(payment::read_payment(&p.payment_id))?;
     let Some(payment) = payment::parse_payment(reply)? else {
-        return Ok(false);
+        return Ok((false, false));
     };
-    Ok(payment
-        .pending_capture(&p.payment_capture_id, job.amount, job.exponent)
-        .is_some())
+    Ok((
+        payment
+            .pending_capture(&p.payment_capture_id, job.amount, job.exponent)
+            .is_some(),
+        payment.authorization_voided(&p.kustom_order_id),
+    ))
+}
+
+fn capture_still_pending(steps: &mut Steps, job: &Job) -> Step<bool> {
+    Ok(payment_state(steps, job)?.0)
+}
+
+/// Tracking known now but not sent with the capture (an earlier run made it without): add it
+/// to the capture. A failure is logged; it never stops the charge.
+fn add_tracking(steps: &mut Steps, job: &Job, capture_id: &str, log: &mut Vec<String>) -> Step<()> {
+    let p = &job.parameters;
+    let Some(info) = &p.shipping_info else {
+        return Ok(());
+    };
+    let key = kustom::idempotency_key(&["shipping-info", &p.kustom_order_id, capture_id]);
+    let call = match kustom::add_capture_shipping_info(
+        &job.settings,
+        &p.kustom_order_id,
+        capture_id,
+        json!({"shipping_info": info}),
+        &key,
+    ) {
+        Ok(call) => call,
+        Err(error) => {
+            log.push(format!("tracking not added: {}", error.message));
+            return Ok(());
+        }
+    };
+    let reply = steps.http(call)?;
+    log.push(match kustom::classify(&reply) {
+        Outcome::Success(_) => format!("tracking added to capture {capture_id}"),
+        failed => format!(
+            "tracking not added to capture {capture_id}: {}",
+            failed.failure().1
+        ),
+    });
+    Ok(())
 }
 
 /// Records the capture on the payment — unless the platform already completed it meanwhile.

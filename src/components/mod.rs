@@ -13,6 +13,10 @@ pub mod checkout;
 pub mod completion;
 pub mod confirm;
 pub mod ingress;
+pub mod refund;
+pub mod refund_order;
+pub mod release;
+pub mod release_authorization;
 pub mod sync_kustom_order;
 pub mod validate;
 pub mod watch_kustom_order;
@@ -61,6 +65,22 @@ pub const ALL: &[Component] = &[
     Component {
         id: "jobs/watch-kustom-order",
         run: watch_kustom_order::run,
+    },
+    Component {
+        id: "rules/refund",
+        run: refund::run,
+    },
+    Component {
+        id: "jobs/refund-order",
+        run: refund_order::run,
+    },
+    Component {
+        id: "rules/release",
+        run: release::run,
+    },
+    Component {
+        id: "jobs/release-authorization",
+        run: release_authorization::run,
     },
 ];
 

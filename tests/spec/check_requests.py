@@ -34,6 +34,8 @@ def validator(spec, schema_name, partial=False):
 
 CREATE, UPDATE = validator(checkout, "order"), validator(checkout, "order", partial=True)
 CAPTURE = validator(om, "CaptureObject")
+REFUND = validator(om, "RefundObject")
+SHIPPING_INFO = validator(om, "UpdateShippingInfo")
 CALLBACK_ERROR = validator(callbacks, "shipping_service_error_response")
 ERROR_TYPES = {"address_error", "unsupported_shipping_address", "approval_failed"}
 
@@ -71,6 +73,10 @@ def check_call(call):
         validator_, what = UPDATE, "checkout update"
     elif method == "POST" and path.endswith("/captures"):
         validator_, what = CAPTURE, "capture"
+    elif method == "POST" and path.endswith("/refunds"):
+        validator_, what = REFUND, "refund"
+    elif method == "POST" and path.endswith("/shipping-info"):
+        validator_, what = SHIPPING_INFO, "shipping info"
     else:
         return (f"{method} {path}", [f"no schema known for a body sent to {method} {path}"])
     problems = [f"{'.'.join(map(str, e.path)) or '(root)'}: {e.message}" for e in validator_.iter_errors(call["body"])]

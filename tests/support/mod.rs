@@ -352,6 +352,20 @@ pub fn check_kustom_request(call: &Value) -> Result<(), String> {
         ("POST", ["", "ordermanagement", "v1", "orders", id, "captures"]) if order_id_ok(id) => {
             check_capture(body)
         }
+        ("POST", ["", "ordermanagement", "v1", "orders", id, "refunds"]) if order_id_ok(id) => {
+            check_refund(body)
+        }
+        ("POST", ["", "ordermanagement", "v1", "orders", id, "cancel"])
+        | (
+            "POST",
+            ["", "ordermanagement", "v1", "orders", id, "release-remaining-authorization"],
+        ) if order_id_ok(id) => Ok(()),
+        (
+            "POST",
+            ["", "ordermanagement", "v1", "orders", id, "captures", capture, "shipping-info"],
+        ) if order_id_ok(id) && order_id_ok(capture) => {
+            check_shipping_info(&body["shipping_info"], true)
+        }
         _ => Err(format!(
             "{method} {url}: not a Kustom endpoint the app uses"
         )),
@@ -511,6 +525,53 @@ pub fn check_capture(body: &Value) -> Result<(), String> {
     }
     if let Some(reference) = body.get("reference") {
         text_within(reference, "reference", 0, 255)?;
+    }
+    if let Some(info) = body.get("shipping_info") {
+        check_shipping_info(info, false)?;
+    }
+    Ok(())
+}
+
+/// Order Management `refund`: a whole positive amount within its schema, a short reference.
+pub fn check_refund(body: &Value) -> Result<(), String> {
+    let amount = int(&body["refunded_amount"], "refunded_amount")?;
+    if !(1..=200_000_000).contains(&amount) {
+        return Err(format!("refunded_amount {amount}"));
+    }
+    if let Some(reference) = body.get("reference") {
+        text_within(reference, "reference", 0, 255)?;
+    }
+    Ok(())
+}
+
+/// Order Management `shipping_info` entries: carrier and number 1..=100 characters, at most
+/// 500 entries (and at least one when the body is only that).
+pub fn check_shipping_info(info: &Value, required: bool) -> Result<(), String> {
+    let entries = info.as_array().ok_or("shipping_info is not a list")?;
+    if entries.len() > 500 || (required && entries.is_empty()) {
+        return Err(format!("shipping_info has {} entries", entries.len()));
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        text_within(
+            &entry["shipping_company"],
+            &format!("shipping_info[{index}].shipping_company"),
+            1,
+            100,
+        )?;
+        text_within(
+            &entry["tracking_number"],
+            &format!("shipping_info[{index}].tracking_number"),
+            1,
+            100,
+        )?;
+        if let Some(uri) = entry.get("tracking_uri") {
+            text_within(
+                uri,
+                &format!("shipping_info[{index}].tracking_uri"),
+                1,
+                1024,
+            )?;
+        }
     }
     Ok(())
 }
