@@ -117,3 +117,22 @@ pub struct WatchdogParameters {
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
+
+/// The Order Management jobs count their retries (`retry::Schedule::retry_or_give_up`).
+macro_rules! attempts {
+    ($($parameters:ty),*) => {$(
+        impl crate::retry::Attempts for $parameters {
+            fn attempt(&self) -> u32 {
+                self.attempt
+            }
+            fn set_attempt(&mut self, attempt: u32) {
+                self.attempt = attempt;
+            }
+        }
+    )*};
+}
+attempts!(
+    CaptureJobParameters,
+    RefundJobParameters,
+    ReleaseJobParameters
+);

@@ -44,6 +44,47 @@ impl Schedule {
     }
 }
 
+/// A job's parameters that count its retries.
+pub trait Attempts: Serialize + Clone {
+    fn attempt(&self) -> u32;
+    fn set_attempt(&mut self, attempt: u32);
+}
+
+impl Schedule {
+    /// After a transient failure of the job `definition`: its retry, scheduled with the attempt
+    /// counted; or, when the schedule is used up, what `give_up` makes of the reason (a logged,
+    /// definite outcome). One place for the decision every Order Management job makes alike.
+    pub fn retry_or_give_up<P: Attempts>(
+        &self,
+        definition: &str,
+        parameters: &P,
+        now: &Instant,
+        reason: &str,
+        mut log: Vec<String>,
+        give_up: impl FnOnce(String, Vec<String>) -> crate::host::Output,
+    ) -> crate::host::Output {
+        match self.after_failure(parameters.attempt(), now, reason) {
+            Decision::Retry {
+                attempt,
+                at,
+                log: line,
+            } => {
+                log.push(line);
+                let mut next = parameters.clone();
+                next.set_attempt(attempt);
+                crate::host::Output::done(vec![schedule_job(definition, &next, &at)], log)
+            }
+            Decision::GiveUp { .. } => {
+                let why = format!(
+                    "still failing after {} retries: {reason}",
+                    parameters.attempt()
+                );
+                give_up(why, log)
+            }
+        }
+    }
+}
+
 /// `scheduleJob` of `definition` with `parameters` at `at`.
 pub fn schedule_job(definition: &str, parameters: &impl Serialize, at: &Instant) -> Effect {
     Effect::ScheduleJob {

@@ -26,7 +26,7 @@ use crate::host::{finish, Effect, Envelope, HttpReply, Output, Step, Steps, Tick
 use crate::instant::Instant;
 use crate::kustom::{self, ApiError, OmOrder, Outcome};
 use crate::payment;
-use crate::retry::{schedule_job, Decision, Schedule};
+use crate::retry::{schedule_job, Schedule};
 use crate::settings::Settings;
 use serde_json::{json, Value};
 
@@ -445,26 +445,15 @@ fn refused(job: &Job, error: &ApiError, log: Vec<String>) -> Output {
     stop(job, code, &error.summary(), log)
 }
 
-fn retry(job: &Job, reason: &str, mut log: Vec<String>) -> Output {
-    let p = &job.parameters;
-    match RETRIES.after_failure(p.attempt, &job.now, reason) {
-        Decision::Retry {
-            attempt,
-            at,
-            log: line,
-        } => {
-            log.push(line);
-            let parameters = CaptureJobParameters {
-                attempt,
-                ..p.clone()
-            };
-            Output::done(vec![schedule_job(JOB_DEFINITION, &parameters, &at)], log)
-        }
-        Decision::GiveUp { .. } => {
-            let why = format!("still failing after {} retries: {reason}", p.attempt);
-            stop(job, Code::KustomUnavailable, &why, log)
-        }
-    }
+fn retry(job: &Job, reason: &str, log: Vec<String>) -> Output {
+    RETRIES.retry_or_give_up(
+        JOB_DEFINITION,
+        &job.parameters,
+        &job.now,
+        reason,
+        log,
+        |why, log| stop(job, Code::KustomUnavailable, &why, log),
+    )
 }
 
 fn await_review(job: &Job, mut log: Vec<String>) -> Output {

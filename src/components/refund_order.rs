@@ -27,7 +27,6 @@ use crate::instant::Instant;
 use crate::jobs::{RefundJobParameters, REFUND_JOB};
 use crate::kustom::{self, OmOrder, Outcome};
 use crate::payment;
-use crate::retry::{schedule_job, Decision};
 use crate::settings::Settings;
 use serde_json::{json, Value};
 
@@ -315,24 +314,13 @@ fn stop(job: &Job, code: Code, why: &str, mut log: Vec<String>) -> Output {
     Output::done(vec![note], log)
 }
 
-fn retry(job: &Job, reason: &str, mut log: Vec<String>) -> Output {
-    let p = &job.parameters;
-    match RETRIES.after_failure(p.attempt, &job.now, reason) {
-        Decision::Retry {
-            attempt,
-            at,
-            log: line,
-        } => {
-            log.push(line);
-            let parameters = RefundJobParameters {
-                attempt,
-                ..p.clone()
-            };
-            Output::done(vec![schedule_job(REFUND_JOB, &parameters, &at)], log)
-        }
-        Decision::GiveUp { .. } => {
-            let why = format!("still failing after {} retries: {reason}", p.attempt);
-            stop(job, Code::KustomUnavailable, &why, log)
-        }
-    }
+fn retry(job: &Job, reason: &str, log: Vec<String>) -> Output {
+    RETRIES.retry_or_give_up(
+        REFUND_JOB,
+        &job.parameters,
+        &job.now,
+        reason,
+        log,
+        |why, log| stop(job, Code::KustomUnavailable, &why, log),
+    )
 }

@@ -25,7 +25,7 @@ use crate::instant::Instant;
 use crate::jobs::{ReleaseJobParameters, ReleaseReason, RELEASE_JOB};
 use crate::kustom::{self, OmOrder, Outcome};
 use crate::payment::{self, PaymentNode, PaymentRecord, VOIDED_STATE};
-use crate::retry::{schedule_job, Decision};
+use crate::retry::schedule_job;
 use crate::settings::Settings;
 use serde_json::{json, Value};
 
@@ -342,24 +342,13 @@ fn stop(job: &Job, target: &Target, code: Code, why: &str, mut log: Vec<String>)
     Output::done(vec![note], log)
 }
 
-fn retry(job: &Job, target: &Target, reason: &str, mut log: Vec<String>) -> Output {
-    let p = &job.parameters;
-    match RETRIES.after_failure(p.attempt, &job.now, reason) {
-        Decision::Retry {
-            attempt,
-            at,
-            log: line,
-        } => {
-            log.push(line);
-            let parameters = ReleaseJobParameters {
-                attempt,
-                ..p.clone()
-            };
-            Output::done(vec![schedule_job(RELEASE_JOB, &parameters, &at)], log)
-        }
-        Decision::GiveUp { .. } => {
-            let why = format!("still failing after {} retries: {reason}", p.attempt);
-            stop(job, target, Code::KustomUnavailable, &why, log)
-        }
-    }
+fn retry(job: &Job, target: &Target, reason: &str, log: Vec<String>) -> Output {
+    RETRIES.retry_or_give_up(
+        RELEASE_JOB,
+        &job.parameters,
+        &job.now,
+        reason,
+        log,
+        |why, log| stop(job, target, Code::KustomUnavailable, &why, log),
+    )
 }
