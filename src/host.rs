@@ -360,6 +360,20 @@ impl<'a> ActorReply<'a> {
             .any(|e| e.get("code").and_then(Value::as_str) == Some("NOT_FOUND"))
     }
 
+    /// The first error's `code`, if it has one.
+    pub fn error_code(&self) -> Option<&'a str> {
+        self.errors.first()?.get("code")?.as_str()
+    }
+
+    /// The actor refused the commands themselves (`INVALID_COMMAND`, `INVALID_MESSAGE_BODY`):
+    /// sending them again cannot help.
+    pub fn refused_command(&self) -> bool {
+        matches!(
+            self.error_code(),
+            Some("INVALID_COMMAND" | "INVALID_MESSAGE_BODY")
+        )
+    }
+
     /// The first error, as text, if the messages were refused.
     pub fn error(&self) -> Option<String> {
         self.errors.first().map(json_text)

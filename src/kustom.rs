@@ -173,6 +173,11 @@ pub struct OmOrder {
     pub expires_at: Option<String>,
     #[serde(default)]
     pub captures: Vec<OmCapture>,
+    /// The customer's addresses (§6.2), read liberally: see `customer.rs`.
+    #[serde(default)]
+    pub billing_address: Option<Value>,
+    #[serde(default)]
+    pub shipping_address: Option<Value>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -228,6 +233,14 @@ pub struct CheckoutOrder {
     pub order_amount: i64,
     pub order_tax_amount: i64,
     pub order_lines: Vec<ReceivedLine>,
+    /// `ACCEPTED`, `PENDING` or `REJECTED` once the order is complete (§4).
+    #[serde(default)]
+    pub fraud_status: Option<String>,
+    /// The customer's addresses (§2.6), read liberally: see `customer.rs`.
+    #[serde(default)]
+    pub billing_address: Option<Value>,
+    #[serde(default)]
+    pub shipping_address: Option<Value>,
 }
 
 /// An order line as Kustom echoes it: the fields the app sends, with Kustom's defaults for the
