@@ -37,6 +37,29 @@ struct KustomOrder {
     body: Value,
     acknowledged: u32,
     expired: bool,
+    /// Order Management's `status` and `fraud_status` once the customer paid.
+    om_status: String,
+    fraud_status: String,
+}
+
+/// What the end of every explored run must show.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    /// One payment with this authorization state, the cart completed with it and the
+    /// customer's address, the order acknowledged.
+    Completed(&'static str),
+    /// The cart never completes, no payment is linked, `kustomConfirmError` is this code
+    /// (recorded once), the order is not acknowledged.
+    NeverCompleted(&'static str),
+}
+
+/// The countries the simulated cart profile allows (the platform checks addresses against it).
+const ALLOWED_COUNTRIES: [&str; 4] = ["SE", "NO", "DK", "FI"];
+
+fn swedish_address() -> Value {
+    json!({"given_name": "Astrid", "family_name": "Lindgren", "street_address": "Drottninggatan 1",
+           "postal_code": "111 51", "city": "Stockholm", "country": "se",
+           "email": "astrid@example.se", "phone": "+46701234567"})
 }
 
 #[derive(Clone, Debug)]
@@ -54,6 +77,11 @@ struct World {
     /// Re-pushes Kustom still makes while the order is not acknowledged (48 h of retries,
     /// bounded here so that a path that never acknowledges fails the check, not the stack).
     pushes_left: u32,
+    /// The cart's customer data: `address`, `invoiceRecipient`, `email`, `phone`.
+    customer: Map<String, Value>,
+    /// The authorization state of each payment created, in order.
+    authorizations: Vec<String>,
+    expect: Expect,
 }
 
 impl World {
@@ -69,6 +97,9 @@ impl World {
             next_order: 0,
             ack_failures: 0,
             pushes_left: 3,
+            customer: Map::new(),
+            authorizations: vec![],
+            expect: Expect::Completed("successful"),
         }
     }
 
@@ -94,7 +125,20 @@ impl World {
     /// The customer pays in the iframe: Kustom completes the order.
     fn customer_pays(&mut self) {
         let id = self.order_id();
-        self.orders.get_mut(&id).unwrap().status = "checkout_complete".into();
+        let order = self.orders.get_mut(&id).unwrap();
+        order.status = "checkout_complete".into();
+        order.om_status = "AUTHORIZED".into();
+        order.fraud_status = "ACCEPTED".into();
+        order.body["billing_address"] = swedish_address();
+    }
+
+    /// Order Management's state of the paid order changes (the merchant cancels it in Kustom's
+    /// portal, fraud review holds it).
+    fn kustom_says(&mut self, om_status: &str, fraud_status: &str) {
+        let id = self.order_id();
+        let order = self.orders.get_mut(&id).unwrap();
+        order.om_status = om_status.into();
+        order.fraud_status = fraud_status.into();
     }
 
     fn apply_command(&mut self, command: &Value) -> Result<(), String> {
@@ -117,6 +161,25 @@ impl World {
             "createRelation" => self
                 .relations
                 .push(command["nodeId"].as_str().unwrap().into()),
+            "setAddress" => {
+                for key in ["address", "invoiceRecipient"] {
+                    if let Some(address) = command.get(key) {
+                        let country = address["countryCode"].as_str().unwrap_or("");
+                        if !ALLOWED_COUNTRIES.contains(&country) {
+                            return Err("INVALID_COMMAND".into());
+                        }
+                        self.customer.insert(key.into(), address.clone());
+                    }
+                }
+            }
+            "setEmail" | "setPhone" => {
+                let key = if command["type"] == "setEmail" {
+                    "email"
+                } else {
+                    "phone"
+                };
+                self.customer.insert(key.into(), command[key].clone());
+            }
             other => panic!("unexpected command {other}"),
         }
         Ok(())
@@ -187,6 +250,12 @@ impl World {
                         Err("DUPLICATE_EXTERNAL_REFERENCE".into())
                     } else {
                         let id = format!("payment-{}", self.payments.len() + 1);
+                        self.authorizations.push(
+                            body["commands"][0]["authorizationState"]
+                                .as_str()
+                                .unwrap()
+                                .into(),
+                        );
                         self.payments.push((
                             id.clone(),
                             reference,
@@ -252,6 +321,9 @@ impl World {
                 };
                 let mut body = order.body.clone();
                 body["status"] = json!(order.status);
+                if order.status == "checkout_complete" {
+                    body["fraud_status"] = json!(order.fraud_status);
+                }
                 match (
                     method,
                     path.ends_with("/acknowledge"),
@@ -259,8 +331,10 @@ impl World {
                 ) {
                     ("GET", _, false) => json!({"status": 200, "body": body}),
                     ("GET", _, true) if order.status == "checkout_complete" => {
-                        json!({"status": 200, "body": {"order_id": id, "status": "AUTHORIZED", "purchase_currency": "sek",
-                               "order_amount": body["order_amount"], "remaining_authorized_amount": body["order_amount"]}})
+                        json!({"status": 200, "body": {"order_id": id, "status": order.om_status,
+                               "fraud_status": order.fraud_status, "purchase_currency": "sek",
+                               "order_amount": body["order_amount"], "remaining_authorized_amount": body["order_amount"],
+                               "billing_address": body["billing_address"]}})
                     }
                     ("GET", _, true) => json!({"status": 404, "body": ""}),
                     ("POST", true, _) => {
@@ -379,8 +453,46 @@ fn run_checkout(world: &mut World) -> Value {
     }
 }
 
+/// The end of an explored run, as `world.expect` says.
+fn check_end(world: &World, trace: &str) {
+    match world.expect {
+        Expect::Completed(state) => {
+            check_exactly_once(world, trace);
+            assert_eq!(world.authorizations, vec![state], "after {trace}");
+        }
+        Expect::NeverCompleted(code) => {
+            assert_eq!(world.cart_state, "open", "never completed, after {trace}");
+            assert!(world.relations.is_empty(), "no payment linked: {trace}");
+            assert!(
+                !world.authorizations.iter().any(|s| s == "successful")
+                    || code == "ADDRESS_REFUSED",
+                "no successful authorization for an order that is not paid, after {trace}"
+            );
+            assert_eq!(
+                world.dynamic["field:kustomConfirmError"],
+                json!(code),
+                "{trace}"
+            );
+            assert_eq!(world.activity.len(), 1, "recorded once, after {trace}");
+            assert_eq!(world.orders[&world.order_id()].acknowledged, 0, "{trace}");
+        }
+    }
+}
+
 fn check_exactly_once(world: &World, trace: &str) {
     let id = world.order_id();
+    let expected = json!({"name": "Astrid Lindgren", "addressLine1": "Drottninggatan 1",
+        "city": "Stockholm", "postalCode": "111 51", "countryCode": "SE"});
+    assert_eq!(
+        (
+            &world.customer["address"],
+            &world.customer["invoiceRecipient"]
+        ),
+        (&expected, &expected),
+        "the completed cart has the address Kustom gave, after {trace}"
+    );
+    assert_eq!(world.customer["email"], "astrid@example.se", "{trace}");
+    assert_eq!(world.customer["phone"], "+46701234567", "{trace}");
     assert_eq!(world.payments.len(), 1, "one payment after {trace}");
     assert_eq!(world.payments[0].1, id);
     assert_eq!(
@@ -435,7 +547,7 @@ fn explore(
         return *runs;
     }
     if processes.is_empty() {
-        check_exactly_once(&world, &trace);
+        check_end(&world, &trace);
         seen.insert(key, 1);
         return 1;
     }
@@ -518,6 +630,67 @@ fn confirm_and_push_with_a_crash_at_any_step() {
     );
     println!("confirm ∥ push with one crash: {runs} interleavings");
     assert!(runs > 1000, "{runs}");
+}
+
+/// Confirm ∥ push with one crash anywhere, on a paid world that `change` alters; every run
+/// ends as `expect` says.
+fn explore_paid(change: impl Fn(&mut World), expect: Expect) -> usize {
+    let mut world = paid_world();
+    change(&mut world);
+    world.expect = expect;
+    explore(
+        world.clone(),
+        both(&world),
+        1,
+        String::new(),
+        &mut HashMap::new(),
+    )
+}
+
+#[test]
+fn an_order_cancelled_at_kustom_never_completes_the_cart() {
+    for status in ["CANCELLED", "EXPIRED", "CLOSED"] {
+        let runs = explore_paid(
+            |world| world.kustom_says(status, "ACCEPTED"),
+            Expect::NeverCompleted("AUTHORIZATION_GONE"),
+        );
+        println!("confirm ∥ push, order {status}, one crash: {runs} interleavings");
+        assert!(runs > 100, "{runs}");
+    }
+}
+
+#[test]
+fn a_fraud_rejected_order_never_completes_the_cart() {
+    let runs = explore_paid(
+        |world| world.kustom_says("AUTHORIZED", "REJECTED"),
+        Expect::NeverCompleted("FRAUD_REJECTED"),
+    );
+    println!("confirm ∥ push, fraud REJECTED, one crash: {runs} interleavings");
+    assert!(runs > 100, "{runs}");
+}
+
+#[test]
+fn an_order_in_fraud_review_completes_with_a_pending_authorization() {
+    let runs = explore_paid(
+        |world| world.kustom_says("AUTHORIZED", "PENDING"),
+        Expect::Completed("pending"),
+    );
+    println!("confirm ∥ push, fraud PENDING, one crash: {runs} interleavings");
+    assert!(runs > 1000, "{runs}");
+}
+
+#[test]
+fn an_address_the_profile_refuses_keeps_the_cart_open_and_recorded() {
+    let runs = explore_paid(
+        |world| {
+            let id = world.order_id();
+            let order = world.orders.get_mut(&id).unwrap();
+            order.body["billing_address"]["country"] = json!("us");
+        },
+        Expect::NeverCompleted("ADDRESS_REFUSED"),
+    );
+    println!("confirm ∥ push, address refused, one crash: {runs} interleavings");
+    assert!(runs > 100, "{runs}");
 }
 
 #[test]

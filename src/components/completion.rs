@@ -445,8 +445,16 @@ mod tests {
         let paid = OrderState::Paid { pending: false };
         let pending = OrderState::Paid { pending: true };
         for status in ["AUTHORIZED", "PART_CAPTURED", "CAPTURED", "authorized"] {
-            assert_eq!(order_state(Some(status), Some("ACCEPTED")), paid, "{status}");
-            assert_eq!(order_state(Some(status), Some("PENDING")), pending, "{status}");
+            assert_eq!(
+                order_state(Some(status), Some("ACCEPTED")),
+                paid,
+                "{status}"
+            );
+            assert_eq!(
+                order_state(Some(status), Some("PENDING")),
+                pending,
+                "{status}"
+            );
         }
         for status in ["CANCELLED", "EXPIRED", "CLOSED"] {
             for fraud in [None, Some("ACCEPTED"), Some("PENDING")] {
