@@ -129,6 +129,13 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   function applyPaymentCommand(payment, command) {
     switch (command.type) {
       case "createAuthorization": payment.authorizations.push({ authorizationNumber: command.authorizationNumber, amount: command.amount, authorizationState: command.authorizationState ?? "successful" }); break;
+      // [?] the fraud review's outcome on the authorization (docs/host-contract.md)
+      case "setAuthorizationState": {
+        const authorization = payment.authorizations.find((a) => a.authorizationNumber === command.authorizationNumber);
+        if (!authorization) throw { code: "INVALID_COMMAND", message: `no authorization ${command.authorizationNumber}` };
+        authorization.authorizationState = command.authorizationState;
+        break;
+      }
       case "generatePaymentNumberByPrefix": payment.paymentNumber = `${command.prefix}${10000 + Object.keys(state.payments).length}`; break;
       case "addActivityLog": payment.activity.push({ template: command.messageTemplate, dynamic: command.dynamic }); break;
       default: throw { code: "INVALID_COMMAND", message: command.type };

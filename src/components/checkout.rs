@@ -147,6 +147,16 @@ fn merchant_callback_urls(settings: &Settings) -> Result<(String, String), AppEr
     ))
 }
 
+/// Kustom's pending-order notification URL (fraud review outcomes, `notification` ingress):
+/// the push URL's base and order-id parameter on the notification route.
+fn notification_url(push_url: &str) -> String {
+    push_url.replacen(
+        "/ingress/kustom/webhook/push?",
+        "/ingress/kustom/notification?",
+        1,
+    )
+}
+
 fn existing_order(
     steps: &mut Steps,
     settings: &Settings,
@@ -232,6 +242,7 @@ fn create_order(
         "terms": request.terms_url,
         "checkout": request.checkout_url,
         "confirmation": request.confirmation_url,
+        "notification": notification_url(&push_url),
         "push": push_url,
         "validation": validation_url,
     });
@@ -334,6 +345,10 @@ mod tests {
         };
         let (push, validation) = merchant_callback_urls(&with("https://shop.example.se/")).unwrap();
         assert_eq!(push, "https://shop.example.se/ingress/kustom/webhook/push?kustom_order_id={checkout.order.id}");
+        assert_eq!(
+            notification_url(&push),
+            "https://shop.example.se/ingress/kustom/notification?kustom_order_id={checkout.order.id}"
+        );
         assert_eq!(
             validation,
             "https://shop.example.se/ingress/kustom/validate"

@@ -87,7 +87,7 @@ struct PaidOrder {
 /// What Kustom says the order is, from the Checkout API's `status` and, once complete, Order
 /// Management's `status` and `fraud_status` (either API's, OM's when both answer).
 #[derive(Debug, PartialEq)]
-enum OrderState {
+pub(crate) enum OrderState {
     /// The customer has not completed the purchase.
     NotYet,
     /// Paid; `pending` while Kustom's fraud review runs (or says something the app does not
@@ -100,7 +100,7 @@ enum OrderState {
 }
 
 /// `status` (OM, `None` when only the Checkout API answered) and `fraud_status` decide.
-fn order_state(om_status: Option<&str>, fraud_status: Option<&str>) -> OrderState {
+pub(crate) fn order_state(om_status: Option<&str>, fraud_status: Option<&str>) -> OrderState {
     if let Some(status) = om_status {
         match status.to_ascii_uppercase().as_str() {
             "AUTHORIZED" | "PART_CAPTURED" | "CAPTURED" => {}
@@ -373,7 +373,7 @@ fn record_once(cart: &RenderedCart, order_id: &str, code: Code, message: &str) -
     ]
 }
 
-fn find_payment(steps: &mut Steps, order_id: &str) -> Step<Option<String>> {
+pub(crate) fn find_payment(steps: &mut Steps, order_id: &str) -> Step<Option<String>> {
     let query = Call::Query {
         set: "payments".into(),
         fields: vec!["paymentId".into()],

@@ -13,6 +13,7 @@ pub mod checkout;
 pub mod completion;
 pub mod confirm;
 pub mod ingress;
+pub mod notification;
 pub mod sync_kustom_order;
 pub mod validate;
 pub mod webhook;
@@ -48,6 +49,10 @@ pub const ALL: &[Component] = &[
     Component {
         id: "ingresses/validate",
         run: validate::run,
+    },
+    Component {
+        id: "ingresses/notification",
+        run: notification::run,
     },
     Component {
         id: "rules/capture",

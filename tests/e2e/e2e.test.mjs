@@ -136,6 +136,27 @@ test("fraud review: a PENDING order completes the cart with a pending authorizat
   assert.equal(payment.authorizations[0].authorizationState, "pending", "never a successful authorization while Kustom reviews");
 });
 
+for (const [decision, expected] of [["ACCEPTED", "successful"], ["REJECTED", "failed"]]) {
+  test(`fraud review ${decision} later: Kustom's notification makes the authorization ${expected}`, LIMIT, async (t) => {
+    const w = await world(t);
+    const { cartId, orderId } = await checkedOut(w);
+    const order = await w.kustom(`/checkout/v3/orders/${orderId}`);
+    assert.match(order.merchant_urls.notification, /\/ingress\/kustom\/notification\?kustom_order_id=/, "notification URL registered");
+    assert.equal((await w.control(`/orders/${orderId}/complete`, { fraud_status: "PENDING", push: false })).status, 200);
+    assert.equal((await confirm(w, cartId)).status, 200);
+    assert.equal((await w.control(`/orders/${orderId}/fraud`, { fraud_status: decision })).status, 200);
+    const payment = async () => Object.values((await w.state()).payments).find((p) => p.externalReference === orderId);
+    await waitFor(async () => (await payment()).authorizations[0].authorizationState === expected, 10_000, `the authorization ${expected}`);
+    const { notifications } = (await w.control(`/orders/${orderId}`)).body;
+    assert.ok(notifications.length >= 1, "Kustom notified");
+    assert.equal((await payment()).activity.length, decision === "REJECTED" ? 1 : 0, "a rejection is logged on the payment");
+    // A forged or repeated notification never revives a failed authorization nor changes an accepted one.
+    const forged = await w.call("POST", `/ingress/kustom/notification?kustom_order_id=${orderId}`, { order_id: orderId, event_type: "FRAUD_RISK_ACCEPTED" });
+    assert.equal(forged.status, 200);
+    assert.equal((await payment()).authorizations[0].authorizationState, expected);
+  });
+}
+
 test("a late push for an order no longer paid at Kustom never completes the cart", LIMIT, async (t) => {
   const w = await world(t);
   const { cartId, orderId } = await checkedOut(w);
