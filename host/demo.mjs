@@ -79,6 +79,7 @@ try {
   console.log(`    bill to ${line(done.invoiceRecipient)}; email ${done.email}; phone ${done.phone}`);
   const inspect = await kustom(`/__emulator/orders/${orderId}`);
   check(inspect.acknowledgements.length > 0, "order acknowledged at Kustom: it sends no more pushes");
+  check(inspect.om.merchant_reference2 === cartId, `Kustom's merchant references: merchant_reference1 ${inspect.om.merchant_reference1}, merchant_reference2 ${inspect.om.merchant_reference2} (the cart)`);
 
   step("the goods ship: the platform creates a capture on the payment");
   const capture = await call("POST", `/admin/payments/${payments[0].paymentId}/captures`, { amount: payments[0].authorizations[0].amount });

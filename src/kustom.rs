@@ -229,6 +229,10 @@ pub struct CheckoutOrder {
     pub html_snippet: Option<String>,
     #[serde(default)]
     pub merchant_reference1: Option<String>,
+    /// The cart id, for orders created since issue 10 (`merchant_reference1` is to become the
+    /// merchant's order number); see [`CheckoutOrder::cart_reference`].
+    #[serde(default)]
+    pub merchant_reference2: Option<String>,
     pub purchase_currency: String,
     pub order_amount: i64,
     pub order_tax_amount: i64,
@@ -262,6 +266,15 @@ pub struct ReceivedLine {
 }
 
 impl CheckoutOrder {
+    /// The cart the order was created for: `merchant_reference2` (orders created since the
+    /// cart id moved there), else `merchant_reference1` (older orders, where it is the cart id).
+    pub fn cart_reference(&self) -> Option<&str> {
+        self.merchant_reference2
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .or(self.merchant_reference1.as_deref())
+    }
+
     /// The order's cart part in the app's own payload shape, to compare with what the cart
     /// would produce now.
     pub fn cart_payload(&self) -> CartPayload {
@@ -483,6 +496,29 @@ mod tests {
             idempotency_key(&["capture", "8cf27b55", "cap-1", "94081"])
         );
         assert_ne!(idempotency_key(&["ab", "c"]), idempotency_key(&["a", "bc"]));
+    }
+
+    #[test]
+    fn the_cart_reference_is_merchant_reference2_else_1() {
+        let order = |refs: Value| {
+            let mut body = json!({"purchase_currency": "SEK", "order_amount": 0,
+                "order_tax_amount": 0, "order_lines": []});
+            body.as_object_mut()
+                .unwrap()
+                .extend(refs.as_object().unwrap().clone());
+            serde_json::from_value::<CheckoutOrder>(body).unwrap()
+        };
+        let new = order(json!({"merchant_reference1": "100042", "merchant_reference2": "cart-a"}));
+        assert_eq!(new.cart_reference(), Some("cart-a"));
+        let old = order(json!({"merchant_reference1": "cart-b"}));
+        assert_eq!(
+            old.cart_reference(),
+            Some("cart-b"),
+            "orders from before the move"
+        );
+        let blank = order(json!({"merchant_reference1": "cart-c", "merchant_reference2": ""}));
+        assert_eq!(blank.cart_reference(), Some("cart-c"));
+        assert_eq!(order(json!({})).cart_reference(), None);
     }
 
     #[test]

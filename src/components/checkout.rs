@@ -238,6 +238,9 @@ fn create_order(
     body["purchase_country"] = json!(country);
     body["locale"] = json!(locale);
     body["merchant_reference1"] = json!(cart.cart_id);
+    // The cart id's own place: `merchant_reference1` is to become the merchant's order number
+    // (issue 10); carts are found by `merchant_reference2`, else `merchant_reference1`.
+    body["merchant_reference2"] = json!(cart.cart_id);
     body["merchant_urls"] = json!({
         "terms": request.terms_url,
         "checkout": request.checkout_url,
