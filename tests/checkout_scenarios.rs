@@ -8,7 +8,7 @@
 //! either process after any step followed by a retry, and checks at the end of each run: one
 //! payment, the cart completed with exactly that payment, the order acknowledged.
 
-use kustom::components::{checkout, confirm, webhook};
+use kustom::components::{checkout, confirm, notification, webhook};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -225,6 +225,7 @@ impl World {
         let before = self.clone();
         let mut errors = vec![];
         let mut actor_id = call["actorId"].clone();
+        let mut data = json!({});
         for message in call["messages"].as_array().unwrap() {
             let result = match (
                 call["actorType"].as_str().unwrap(),
@@ -242,6 +243,35 @@ impl World {
                     } else {
                         Err("INVALID_STATE: already completed".into())
                     }
+                }
+                ("payment", "query") => {
+                    let index = self
+                        .payments
+                        .iter()
+                        .position(|p| json!(p.0) == call["actorId"])
+                        .unwrap();
+                    data = json!({"query": {"paymentId": self.payments[index].0, "authorizations": [
+                        {"authorizationNumber": self.payments[index].1,
+                         "authorizationState": self.authorizations[index]}]}});
+                    Ok(())
+                }
+                ("payment", "applyCommands") => {
+                    let index = self
+                        .payments
+                        .iter()
+                        .position(|p| json!(p.0) == call["actorId"])
+                        .unwrap();
+                    for command in message["body"]["commands"].as_array().unwrap() {
+                        match command["type"].as_str().unwrap() {
+                            "setAuthorizationState" => {
+                                self.authorizations[index] =
+                                    command["authorizationState"].as_str().unwrap().into()
+                            }
+                            "addActivityLog" => {}
+                            other => panic!("unexpected payment command {other}"),
+                        }
+                    }
+                    Ok(())
                 }
                 ("payment", "create") => {
                     let body = &message["body"];
@@ -280,7 +310,7 @@ impl World {
             };
             return json!({"actorId": null, "paths": [], "data": {}, "errors": errors});
         }
-        json!({"actorId": actor_id, "paths": [], "data": {}, "errors": []})
+        json!({"actorId": actor_id, "paths": [], "data": data, "errors": []})
     }
 
     fn kustom(&mut self, call: &Value) -> Value {
@@ -370,6 +400,12 @@ impl World {
     fn apply_effects(&mut self, output: &Value) {
         for effect in output["effects"].as_array().unwrap() {
             match effect["effect"].as_str().unwrap() {
+                "messageActor" if effect["actorType"] == "payment" => {
+                    let reply = self.message_actor(&json!({"actorType": "payment",
+                        "actorId": effect["actorId"],
+                        "messages": [{"type": "applyCommands", "body": effect["body"]}]}));
+                    assert_eq!(reply["errors"], json!([]), "{effect}");
+                }
                 "messageActor" => {
                     assert_eq!(effect["messageType"], "applyCommands");
                     for command in effect["body"]["commands"].as_array().unwrap() {
@@ -386,6 +422,9 @@ impl World {
 enum Kind {
     Confirm,
     Push,
+    /// Kustom's fraud review ends (accepted): one atomic step, then Kustom's notification.
+    Decide,
+    Notification,
 }
 
 #[derive(Clone, Debug)]
@@ -397,7 +436,9 @@ struct Process {
 fn input(kind: Kind, world: &World, replies: &[Value]) -> Value {
     let (route, query) = match kind {
         Kind::Confirm => (json!({"cartId": CART}), json!({})),
-        Kind::Push => (json!({}), json!({"kustom_order_id": world.order_id()})),
+        Kind::Push | Kind::Notification | Kind::Decide => {
+            (json!({}), json!({"kustom_order_id": world.order_id()}))
+        }
     };
     json!({"route": route, "query": query, "headers": {}, "body": null, "settings": settings(),
            "now": "2026-11-25T09:40:00Z", "replies": replies})
@@ -406,6 +447,8 @@ fn input(kind: Kind, world: &World, replies: &[Value]) -> Value {
 fn run_ingress(kind: Kind, input: &Value) -> Value {
     match kind {
         Kind::Confirm => confirm::run(input).to_json(),
+        Kind::Notification => notification::run(input).to_json(),
+        Kind::Decide => unreachable!("not an ingress"),
         Kind::Push => webhook::run(input).to_json(),
     }
 }
@@ -413,6 +456,10 @@ fn run_ingress(kind: Kind, input: &Value) -> Value {
 /// One atomic step of a process: perform its next call, or finish (apply effects, answer).
 /// Returns the response when the process finished.
 fn step(world: &mut World, process: &mut Process) -> Option<Value> {
+    if process.kind == Kind::Decide {
+        world.kustom_says("AUTHORIZED", "ACCEPTED");
+        return Some(json!({"statusCode": 200}));
+    }
     let output = run_ingress(process.kind, &input(process.kind, world, &process.replies));
     assert!(
         output.get("error").is_none() || output.get("response").is_some(),
@@ -525,11 +572,11 @@ fn explore(
     seen: &mut HashMap<String, usize>,
 ) -> usize {
     let key = format!(
-        "{:?}|{:?}|{:?}|{}|{}|{:?}|{crashes}",
+        "{:?}|{:?}|{:?}|{:?}|{}|{:?}|{crashes}",
         world.cart_state,
         world.dynamic,
         world.relations,
-        world.payments.len(),
+        world.authorizations,
         world.pushes_left,
         world
             .orders
@@ -559,6 +606,12 @@ fn explore(
         let kind = next[index].kind;
         if finished {
             next.remove(index);
+            if kind == Kind::Decide {
+                next.push(Process {
+                    kind: Kind::Notification,
+                    replies: vec![],
+                });
+            }
             // Kustom keeps pushing until acknowledged
             let unacknowledged = next_world.orders[&next_world.order_id()].acknowledged == 0;
             if kind == Kind::Push && unacknowledged && next_world.pushes_left > 0 {
@@ -676,6 +729,32 @@ fn an_order_in_fraud_review_completes_with_a_pending_authorization() {
         Expect::Completed("pending"),
     );
     println!("confirm ∥ push, fraud PENDING, one crash: {runs} interleavings");
+    assert!(runs > 1000, "{runs}");
+}
+
+/// Kustom's fraud review ends (accepted) at any point while confirm and push run, each maybe
+/// crashing once, and Kustom's notification follows (once, never retried): however they
+/// interleave, the cart completes with one payment whose authorization ends **successful**.
+/// (Without `settle_fraud_review` a notification that comes before the payment exists leaves
+/// it pending for good.)
+#[test]
+fn a_fraud_review_ending_during_completion_always_settles_the_authorization() {
+    let mut world = paid_world();
+    world.kustom_says("AUTHORIZED", "PENDING");
+    world.expect = Expect::Completed("successful");
+    let mut processes = both(&world);
+    processes.push(Process {
+        kind: Kind::Decide,
+        replies: vec![],
+    });
+    let runs = explore(
+        world.clone(),
+        processes,
+        1,
+        String::new(),
+        &mut HashMap::new(),
+    );
+    println!("confirm ∥ push ∥ fraud decision + notification, one crash: {runs} interleavings");
     assert!(runs > 1000, "{runs}");
 }
 

@@ -12,16 +12,17 @@
 //!    it); `fraud_status` `PENDING` (or one the app does not know) is paid with a **pending**
 //!    authorization. Its amount and currency must be what the cart produces now; a mismatch
 //!    never completes silently (the caller records it on the cart).
-//! 3. Find the payment by `externalReference` = Kustom order id, else create it (with a
-//!    successful authorization of the order amount and a payment number). `externalReference`
+//! 3. Find the payment by `externalReference` = Kustom order id, else create it (with an
+//!    authorization of the order amount, successful or, in fraud review, pending, and a payment
+//!    number); a fraud review that ended meanwhile is settled on it (`settle_fraud_review`). `externalReference`
 //!    is unique across payments, so when two paths race to create, one create fails and that
 //!    path finds the winner's payment: both end up holding the same payment.
 //! 4. Set the customer's address, email and phone from the Kustom order (`customer.rs`), link
 //!    the payment and complete the cart in **one** message to the ticket (one actor
 //!    transaction), so a completed cart always has its payment and its address. If the platform
 //!    refuses the address (`INVALID_COMMAND`/`INVALID_MESSAGE_BODY`, e.g. a country the profile
-//!    does not allow), the cart stays open, `ADDRESS_REFUSED` is recorded once on it. A ticket completes once: the
-//!    loser's message fails, and re-reading the cart shows it completed.
+//!    does not allow), the cart stays open, `ADDRESS_REFUSED` is recorded once on it. A ticket
+//!    completes once: the loser's message fails, and re-reading the cart shows it completed.
 //! 5. Acknowledge (with an idempotency key). A failed acknowledgement is not fatal: Kustom
 //!    keeps pushing until it gets one, and the push path acknowledges.
 //!
@@ -171,6 +172,7 @@ pub fn complete(
 
     let exponent = minor_unit_exponent(&order.currency).unwrap_or(2);
     let amount = Decimal::from_minor_units(order.amount, exponent);
+    let mut created = false;
     let payment_id = match find_payment(steps, order_id)? {
         Some(id) => {
             log.push(format!("payment {id} for Kustom order {order_id} exists"));
@@ -187,6 +189,7 @@ pub fn complete(
                     "created payment {id}: {state} {amount} {} (Kustom order {order_id})",
                     order.currency
                 ));
+                created = true;
                 id
             }
             // Most likely the other path created it first (externalReference is unique).
@@ -205,6 +208,15 @@ pub fn complete(
             },
         },
     };
+
+    settle_fraud_review(
+        steps,
+        settings,
+        order_id,
+        &payment_id,
+        (created, pending),
+        &mut log,
+    )?;
 
     let mut commands = order.customer.commands.clone();
     commands
@@ -350,6 +362,72 @@ fn check_amount(cart: &RenderedCart, order_id: &str, order: &PaidOrder) -> Optio
     );
     let record = record_once(cart, order_id, Code::AmountMismatch, &message);
     Some(Completion::Mismatch { message, record })
+}
+
+/// A fraud review can end while this path runs, and Kustom's notification finds no payment until
+/// it exists (the `notification` ingress answers 503 then). So the path itself brings the
+/// authorization up to what Kustom says once the payment exists:
+/// - its own read said `PENDING` (it created the payment pending, or found one): read Order
+///   Management again; accepted now → successful;
+/// - it found a payment (an earlier run, or the other path, created it) and its own read says
+///   accepted: a `pending` authorization becomes successful (a `failed` one never does).
+///
+/// The run that completes the cart settles after the payment exists: a decision before that
+/// read is applied here, one after it is a notification that finds the payment (the scenario
+/// `a_fraud_review_ending_during_completion_always_settles_the_authorization` explores it). A failure here is logged and
+/// left to the notification (the capture job re-reads the fraud status too).
+fn settle_fraud_review(
+    steps: &mut Steps,
+    settings: &Settings,
+    order_id: &str,
+    payment_id: &str,
+    (created, pending): (bool, bool),
+    log: &mut Vec<String>,
+) -> Step<()> {
+    let accepted_now = match (created, pending) {
+        (true, false) => return Ok(()),
+        (_, true) => {
+            let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
+            let Outcome::Success(body) = kustom::classify(&reply) else {
+                return Ok(());
+            };
+            match parse::<OmOrder>(&body, "Kustom order") {
+                Ok(om) => {
+                    order_state(Some(&om.status), om.fraud_status.as_deref())
+                        == OrderState::Paid { pending: false }
+                }
+                Err(_) => false,
+            }
+        }
+        (false, false) => {
+            // Read as plain JSON: a typed payment record would add its parser to the module.
+            let reply = steps.actor(crate::payment::read_authorizations(payment_id))?;
+            let authorizations = reply.query().and_then(|q| q["authorizations"].as_array());
+            authorizations.is_some_and(|all| {
+                all.iter().any(|a| {
+                    a["authorizationNumber"] == order_id && a["authorizationState"] == "pending"
+                })
+            })
+        }
+    };
+    if !accepted_now {
+        return Ok(());
+    }
+    let set = steps.actor(Call::MessageActor {
+        actor_type: "payment".into(),
+        actor_id: payment_id.into(),
+        messages: vec![json!({"type": "applyCommands", "body": {"commands": [
+            crate::payment::set_authorization_state(order_id, "successful")]}})],
+    })?;
+    log.push(match set.error() {
+        None => {
+            format!("Kustom's fraud review accepted order {order_id}: authorization successful")
+        }
+        Some(error) => format!(
+            "setting authorization {order_id} successful failed ({error}); the notification retries"
+        ),
+    });
+    Ok(())
 }
 
 /// `code` on the cart's `kustomConfirmError` and the message on its activity log, once: Kustom
