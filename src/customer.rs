@@ -178,6 +178,34 @@ fn text(object: &Value, key: &str, which: &str, notes: &mut Vec<String>) -> Opti
     Some(cleaned.to_string())
 }
 
+/// The other way: what the shop already knows (the cart's `address` and `email`) as the
+/// `billing_address` Kustom's iframe starts from, at checkout. Kustom ignores merchant updates
+/// once the customer has typed, so only the create carries it. Commerce's single `name` is not
+/// split into Kustom's given and family names (no reliable rule): the customer types them. A
+/// part longer than Kustom keeps (§6.2: email and street 100, postal code 10, city 200) or not
+/// text is left out, never cut: a cut address is a wrong one, and Kustom refuses the create
+/// over it. `None` when nothing is left (Kustom errs on an empty address object).
+pub fn prefill(address: Option<&Value>, email: Option<&Value>) -> Option<Value> {
+    let mut out = Map::new();
+    let mut put = |key: &str, value: Option<&Value>, max: usize| {
+        let text = value.and_then(Value::as_str).map(str::trim).unwrap_or("");
+        let clean = !text.is_empty() && !text.chars().any(char::is_control);
+        if clean && text.chars().count() <= max {
+            out.insert(key.into(), json!(text));
+        }
+    };
+    put("email", email, 100);
+    if let Some(address) = address.filter(|a| a.is_object()) {
+        put("street_address", address.get("addressLine1"), 100);
+        put("street_address2", address.get("addressLine2"), 100);
+        put("postal_code", address.get("postalCode"), 10);
+        put("city", address.get("city"), 200);
+        put("region", address.get("state"), 200);
+        put("country", address.get("countryCode"), 2);
+    }
+    (!out.is_empty()).then_some(Value::Object(out))
+}
+
 fn join(parts: &[Option<String>], separator: &str) -> Option<String> {
     let parts: Vec<&str> = parts.iter().flatten().map(String::as_str).collect();
     (!parts.is_empty()).then(|| parts.join(separator))
@@ -256,6 +284,24 @@ mod tests {
                 "the billing address's country is not a two-letter code: left out"
             ]
         );
+    }
+
+    #[test]
+    fn prefill_gives_kustom_what_the_shop_knows_within_its_limits() {
+        let address = json!({"name": "Anna Andersson", "addressLine1": "Storgatan 1",
+            "postalCode": "11122", "city": "Stockholm", "countryCode": "SE"});
+        assert_eq!(
+            prefill(Some(&address), Some(&json!("anna@example.se"))),
+            Some(
+                json!({"email": "anna@example.se", "street_address": "Storgatan 1",
+                        "postal_code": "11122", "city": "Stockholm", "country": "SE"})
+            )
+        );
+        assert_eq!(prefill(None, None), None);
+        assert_eq!(prefill(Some(&json!({})), Some(&Value::Null)), None);
+        let odd = json!({"postalCode": "12345678901", "city": 7, "addressLine1": "a\nb",
+                         "countryCode": "Sverige"});
+        assert_eq!(prefill(Some(&odd), Some(&json!("x".repeat(101)))), None);
     }
 
     #[test]

@@ -251,6 +251,10 @@ fn create_order(
     });
     // Without it Kustom may treat a rejection from the validation callback loosely.
     body["options"] = json!({"require_validate_callback_success": true});
+    // What the shop already knows about the customer (`customer::prefill`).
+    if let Some(billing) = crate::customer::prefill(cart.address.as_ref(), cart.email.as_ref()) {
+        body["billing_address"] = billing;
+    }
 
     let reply = steps.http(kustom::create_checkout_order(settings, body)?)?;
     let order: CheckoutOrder = match kustom::classify(&reply) {

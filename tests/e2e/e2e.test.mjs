@@ -126,6 +126,25 @@ test("the customer's own address and contact reach the completed cart", LIMIT, a
   assert.equal(cart.email, "marta@example.se");
 });
 
+test("what the shop knows pre-fills Kustom's checkout, and comes back on the completed cart", LIMIT, async (t) => {
+  const w = await world(t);
+  const { body: { cartId } } = await w.call("POST", "/ingress/commerce/carts", { locale: "sv-SE" });
+  await w.call("POST", `/ingress/commerce/carts/${cartId}/add-item`, { productNumber: "MUG-1", quantity: 1 });
+  await w.call("POST", `/ingress/commerce/carts/${cartId}/email`, { email: "kund@example.se" });
+  await w.call("POST", `/ingress/commerce/carts/${cartId}/address`, { address: { name: "Kund Kundsson", addressLine1: "Kungsgatan 3", postalCode: "11143", city: "Stockholm", countryCode: "SE" } });
+  const { status, body } = await w.call("POST", `/ingress/commerce/carts/${cartId}/payment/kustom`, checkoutUrls(cartId));
+  assert.equal(status, 200, JSON.stringify(body));
+  const orderId = body.kustomOrderId;
+  const order = await w.kustom(`/checkout/v3/orders/${orderId}`);
+  assert.equal(order.billing_address.email, "kund@example.se", "pre-filled email");
+  assert.equal(order.billing_address.street_address, "Kungsgatan 3", "pre-filled street");
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { push: false })).status, 200);
+  assert.equal((await confirm(w, cartId)).status, 200);
+  const cart = (await w.state()).carts[cartId];
+  assert.equal(cart.email, "kund@example.se");
+  assert.equal(cart.address.addressLine1, "Kungsgatan 3");
+});
+
 test("fraud review: a PENDING order completes the cart with a pending authorization", LIMIT, async (t) => {
   const w = await world(t);
   const { cartId, orderId } = await checkedOut(w);
