@@ -13,6 +13,8 @@ export const COUPONS = { TENOFF: 10 };
 /// off the lines: a cart the app cannot send to Kustom (its lines no longer add up to the total).
 export const ORDER_DISCOUNTS = { SAVE50: 5000 };
 const SHIPPING = { price: 4900, taxRate: 25 };
+/// The cart profile `se`'s allowed countries: an address elsewhere is refused.
+export const ALLOWED_COUNTRIES = ["SE", "NO", "DK", "FI"];
 
 const roundDiv = (numerator, divisor) => Math.sign(numerator) * Math.round(Math.abs(numerator) / divisor);
 const major = (minor) => minor / 100;
@@ -43,6 +45,8 @@ export function renderCart(cart, stock) {
     shippingTotal: major(shipping), shippingTax: major(shippingTax), productTotal: major(productTotal),
     items: items.map(({ minor, ...item }) => item), coupons: cart.coupons, fields,
     promotions: orderDiscount ? [{ description: `${major(orderDiscount)} kr off the order`, calculatedTotal: -major(orderDiscount) }] : [],
-    email: cart.email, phone: null, address: cart.address, invoiceAddress: null, profileKey: "se",
+    // `invoiceRecipient` is the SDK's name since May 2026; the hook page still says `invoiceAddress`.
+    email: cart.email ?? null, phone: cart.phone ?? null, address: cart.address ?? null,
+    invoiceRecipient: cart.invoiceRecipient ?? null, invoiceAddress: cart.invoiceRecipient ?? null, profileKey: "se",
   };
 }

@@ -74,8 +74,14 @@ try {
   const payments = Object.values(state.payments).filter((p) => p.externalReference === orderId);
   check(payments.length === 1, `exactly one payment (${payments[0]?.paymentNumber}), authorized SEK ${payments[0]?.authorizations[0].amount}`);
   check(state.carts[cartId].state === "completed", "cart completed with its payment");
+  // The customer's data, from Kustom's order, set in the batch that completed the cart.
+  const { body: done } = await call("GET", `/ingress/commerce/carts/${cartId}`);
+  const line = (a) => a && [a.name, a.addressLine1, `${a.postalCode ?? ""} ${a.city ?? ""}`.trim(), a.countryCode].filter(Boolean).join(", ");
+  check(done.address?.countryCode && done.email, `the order got: ship to ${line(done.address)}`);
+  console.log(`    bill to ${line(done.invoiceRecipient)}; email ${done.email}; phone ${done.phone}`);
   const inspect = await kustom(`/__emulator/orders/${orderId}`);
   check(inspect.acknowledgements.length > 0, "order acknowledged at Kustom: it sends no more pushes");
+  check(inspect.om.merchant_reference2 === cartId, `Kustom's merchant references: merchant_reference1 ${inspect.om.merchant_reference1}, merchant_reference2 ${inspect.om.merchant_reference2} (the cart)`);
 
   const paymentId = payments[0].paymentId;
   const omOrder = () => kustom(`/ordermanagement/v1/orders/${orderId}`, { headers: { authorization: `Basic ${apiKey}` } });

@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
-import { renderCart, CATALOG } from "./commerce.mjs";
+import { renderCart, CATALOG, ALLOWED_COUNTRIES } from "./commerce.mjs";
 import { openStore } from "./store.mjs";
 import { shopFile } from "./shop.mjs";
 
@@ -110,12 +110,32 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
         break;
       case "addActivityLog": cart.activity.push({ template: command.messageTemplate, dynamic: command.dynamic }); break;
       case "createRelation": cart.relations.push({ key: command.relationKey, nodeId: command.nodeId }); break;
+      // The customer's data (docs/host-contract.md, "customer data on the cart"); countries are
+      // checked against the cart profile, as Commerce's address ingress does.
+      case "setAddress": {
+        for (const key of ["address", "invoiceRecipient"]) {
+          const country = command[key]?.countryCode;
+          if (command[key] && !ALLOWED_COUNTRIES.includes(country)) throw { code: "INVALID_COMMAND", message: `${key}: country ${country ?? "(none)"} is not allowed in cart profile se` };
+        }
+        if (command.address) cart.address = command.address;
+        if (command.invoiceRecipient) cart.invoiceRecipient = command.invoiceRecipient;
+        break;
+      }
+      case "setEmail": cart.email = command.email; break;
+      case "setPhone": cart.phone = command.phone; break;
       default: throw { code: "INVALID_COMMAND", message: command.type };
     }
   }
   function applyPaymentCommand(payment, command) {
     switch (command.type) {
       case "createAuthorization": payment.authorizations.push({ authorizationNumber: command.authorizationNumber, amount: command.amount, authorizationState: command.authorizationState ?? "successful" }); break;
+      // [?] the fraud review's outcome on the authorization (docs/host-contract.md)
+      case "setAuthorizationState": {
+        const authorization = payment.authorizations.find((a) => a.authorizationNumber === command.authorizationNumber);
+        if (!authorization) throw { code: "INVALID_COMMAND", message: `no authorization ${command.authorizationNumber}` };
+        authorization.authorizationState = command.authorizationState;
+        break;
+      }
       case "generatePaymentNumberByPrefix": payment.paymentNumber = `${command.prefix}${10000 + Object.keys(state.payments).length}`; break;
       case "addActivityLog": payment.activity.push({ template: command.messageTemplate, dynamic: command.dynamic }); break;
       case "setAuthorizationState": {

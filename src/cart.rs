@@ -35,6 +35,9 @@ pub struct RenderedCart {
     pub fields: Map<String, Value>,
     #[serde(default)]
     pub address: Option<Value>,
+    /// The customer's email, if the shop has it (pre-fills Kustom's checkout).
+    #[serde(default)]
+    pub email: Option<Value>,
     #[serde(default)]
     pub locale: Option<String>,
 }

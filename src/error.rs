@@ -88,6 +88,9 @@ codes! {
     AmountMismatch = "AMOUNT_MISMATCH",
     /// The cart was completed but Kustom did not take the acknowledgement (Kustom re-pushes).
     AcknowledgeFailed = "ACKNOWLEDGE_FAILED",
+    /// The order was paid but the platform refused the customer's address from it (e.g. a
+    /// country the cart profile does not allow): not completed, the merchant decides.
+    AddressRefused = "ADDRESS_REFUSED",
 
     // --- validation callback (Kustom shows the customer a text; the code is logged)
     /// The order names no cart (`merchant_reference1` missing or not a cart id).

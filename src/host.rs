@@ -344,7 +344,11 @@ pub struct ActorReply<'a> {
 impl<'a> ActorReply<'a> {
     pub fn of(reply: &'a Value) -> Self {
         ActorReply {
-            actor_id: reply.get("actorId").and_then(Value::as_str),
+            // An empty id names no actor: treated as absent, never addressed.
+            actor_id: reply
+                .get("actorId")
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty()),
             data: reply.get("data").unwrap_or(&Value::Null),
             errors: reply
                 .get("errors")
@@ -358,6 +362,20 @@ impl<'a> ActorReply<'a> {
         self.errors
             .iter()
             .any(|e| e.get("code").and_then(Value::as_str) == Some("NOT_FOUND"))
+    }
+
+    /// The first error's `code`, if it has one.
+    pub fn error_code(&self) -> Option<&'a str> {
+        self.errors.first()?.get("code")?.as_str()
+    }
+
+    /// The actor refused the commands themselves (`INVALID_COMMAND`, `INVALID_MESSAGE_BODY`):
+    /// sending them again cannot help.
+    pub fn refused_command(&self) -> bool {
+        matches!(
+            self.error_code(),
+            Some("INVALID_COMMAND" | "INVALID_MESSAGE_BODY")
+        )
     }
 
     /// The first error, as text, if the messages were refused.
@@ -440,6 +458,7 @@ impl<'a> Steps<'a> {
             .and_then(|nodes| nodes.first())
             .and_then(|node| node.get(field))
             .and_then(Value::as_str)
+            .filter(|text| !text.is_empty())
             .map(str::to_string))
     }
 }

@@ -301,6 +301,8 @@ pub struct OmOrder {
     #[serde(default)]
     pub fraud_status: Option<String>,
     pub purchase_currency: String,
+    /// Absent reads as nothing left (a capture is then refused, never sent).
+    #[serde(default)]
     pub remaining_authorized_amount: i64,
     #[serde(default)]
     pub expires_at: Option<String>,
@@ -312,6 +314,11 @@ pub struct OmOrder {
     pub refunded_amount: i64,
     #[serde(default)]
     pub refunds: Vec<OmRefund>,
+    /// The customer's addresses (§6.2), read liberally: see `customer.rs`.
+    #[serde(default)]
+    pub billing_address: Option<Value>,
+    #[serde(default)]
+    pub shipping_address: Option<Value>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -395,16 +402,28 @@ pub struct CheckoutOrder {
     pub html_snippet: Option<String>,
     #[serde(default)]
     pub merchant_reference1: Option<String>,
+    /// The cart id, for orders created since issue 10 (`merchant_reference1` is to become the
+    /// merchant's order number); see [`CheckoutOrder::cart_reference`].
+    #[serde(default)]
+    pub merchant_reference2: Option<String>,
     pub purchase_currency: String,
     pub order_amount: i64,
     pub order_tax_amount: i64,
     pub order_lines: Vec<ReceivedLine>,
+    /// `ACCEPTED`, `PENDING` or `REJECTED` once the order is complete (§4).
+    #[serde(default)]
+    pub fraud_status: Option<String>,
+    /// The customer's addresses (§2.6), read liberally: see `customer.rs`.
+    #[serde(default)]
+    pub billing_address: Option<Value>,
+    #[serde(default)]
+    pub shipping_address: Option<Value>,
 }
 
 /// What the completion path decides on, read liberally from a Checkout API order: its status,
-/// amount and currency (and the cart it names). Nothing else is read — not the lines, whose
-/// types Kustom extends (`digital`, `store_credit`, …), nor the customer — so nothing else can
-/// make a paid order unreadable.
+/// amount and currency, fraud status, the cart it names, and the customer's addresses as trees
+/// (`customer.rs` reads them liberally). Not the lines, whose types Kustom extends (`digital`,
+/// `store_credit`, …), so nothing else can make a paid order unreadable.
 #[derive(Clone, Debug, Deserialize)]
 pub struct OrderSummary {
     #[serde(default)]
@@ -412,7 +431,42 @@ pub struct OrderSummary {
     pub purchase_currency: String,
     pub order_amount: i64,
     #[serde(default)]
+    pub fraud_status: Option<String>,
+    #[serde(default)]
     pub merchant_reference1: Option<String>,
+    #[serde(default)]
+    pub merchant_reference2: Option<String>,
+    #[serde(default)]
+    pub billing_address: Option<Value>,
+    #[serde(default)]
+    pub shipping_address: Option<Value>,
+}
+
+impl OrderSummary {
+    /// The cart the order was created for: `merchant_reference2` (orders created since the
+    /// cart id moved there), else `merchant_reference1` (older orders, where it is the cart id).
+    pub fn cart_reference(&self) -> Option<&str> {
+        cart_reference(
+            self.merchant_reference2.as_deref(),
+            self.merchant_reference1.as_deref(),
+        )
+    }
+}
+
+/// `merchant_reference2` when it is a cart id (the app puts the cart id there), else
+/// `merchant_reference1` (orders from before that; a merchant's own value in reference 2 does not
+/// hide the cart).
+fn cart_reference<'a>(second: Option<&'a str>, first: Option<&'a str>) -> Option<&'a str> {
+    second.filter(|r| is_cart_id(r)).or(first)
+}
+
+/// Hantera cart (ticket) ids are UUIDs: 8-4-4-4-12 hex digits.
+pub fn is_cart_id(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// An order line as Kustom echoes it: the fields the app sends, with Kustom's defaults for the
@@ -434,6 +488,15 @@ pub struct ReceivedLine {
 }
 
 impl CheckoutOrder {
+    /// The cart the order was created for: `merchant_reference2` (orders created since the
+    /// cart id moved there), else `merchant_reference1` (older orders, where it is the cart id).
+    pub fn cart_reference(&self) -> Option<&str> {
+        cart_reference(
+            self.merchant_reference2.as_deref(),
+            self.merchant_reference1.as_deref(),
+        )
+    }
+
     /// The order's cart part in the app's own payload shape, to compare with what the cart
     /// would produce now.
     pub fn cart_payload(&self) -> CartPayload {
@@ -655,6 +718,33 @@ mod tests {
             idempotency_key(&["capture", "8cf27b55", "cap-1", "94081"])
         );
         assert_ne!(idempotency_key(&["ab", "c"]), idempotency_key(&["a", "bc"]));
+    }
+
+    #[test]
+    fn the_cart_reference_is_merchant_reference2_else_1() {
+        let order = |refs: Value| {
+            let mut body = json!({"purchase_currency": "SEK", "order_amount": 0,
+                "order_tax_amount": 0, "order_lines": []});
+            body.as_object_mut()
+                .unwrap()
+                .extend(refs.as_object().unwrap().clone());
+            serde_json::from_value::<CheckoutOrder>(body).unwrap()
+        };
+        let (a, b) = (
+            "0b7c2f8e-2a4d-4f7e-9a51-3c1d2e4f5a60",
+            "1c8d3f9f-3b5e-4f8f-8b62-4d2e3f5a6b71",
+        );
+        let new = order(json!({"merchant_reference1": "100042", "merchant_reference2": a}));
+        assert_eq!(new.cart_reference(), Some(a));
+        let old = order(json!({"merchant_reference1": b}));
+        assert_eq!(old.cart_reference(), Some(b), "orders from before the move");
+        // A merchant's own value in reference 2 (Klarna's SDK examples have one) does not hide
+        // the cart named in reference 1.
+        let theirs = order(json!({"merchant_reference1": b, "merchant_reference2": "45aa52f3"}));
+        assert_eq!(theirs.cart_reference(), Some(b));
+        let blank = order(json!({"merchant_reference1": "cart-c", "merchant_reference2": ""}));
+        assert_eq!(blank.cart_reference(), Some("cart-c"));
+        assert_eq!(order(json!({})).cart_reference(), None);
     }
 
     #[test]

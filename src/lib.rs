@@ -15,6 +15,7 @@
 pub mod cart;
 pub mod components;
 pub mod currency;
+pub mod customer;
 pub mod decimal;
 pub mod error;
 pub mod fields;

@@ -59,6 +59,7 @@ pub struct PaymentNode {
 pub struct PaymentRecord {
     #[serde(default)]
     pub captures: Vec<CaptureRecord>,
+    /// Only when the query asks for them ([`read_authorizations`]).
     #[serde(default)]
     pub authorizations: Vec<AuthorizationRecord>,
 }
@@ -70,6 +71,24 @@ pub struct AuthorizationRecord {
     pub authorization_number: Option<String>,
     #[serde(default)]
     pub authorization_state: Option<String>,
+}
+
+/// The payment's authorizations (the notification ingress: is the fraud review's outcome
+/// already on it?).
+pub fn read_authorizations(payment_id: &str) -> Call {
+    Call::MessageActor {
+        actor_type: "payment".into(),
+        actor_id: payment_id.into(),
+        messages: vec![json!({"type": "query", "body": {"query": {
+            "fields": ["paymentId", "authorizations"]}}})],
+    }
+}
+
+/// Payment command **[?]** (docs/host-contract.md): the state of the authorization numbered
+/// `authorization_number` becomes `state` (`successful` or `failed`).
+pub fn set_authorization_state(authorization_number: &str, state: &str) -> serde_json::Value {
+    json!({"type": "setAuthorizationState", "authorizationNumber": authorization_number,
+           "authorizationState": state})
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -191,6 +191,16 @@ fn merchant_callback_urls(settings: &Settings) -> Result<(String, String), AppEr
     Ok((push, format!("{base}/ingress/kustom/validate")))
 }
 
+/// Kustom's pending-order notification URL (fraud review outcomes, `notification` ingress):
+/// the push URL's base and order-id parameter on the notification route.
+fn notification_url(push_url: &str) -> String {
+    push_url.replacen(
+        "/ingress/kustom/webhook/push?",
+        "/ingress/kustom/notification?",
+        1,
+    )
+}
+
 fn existing_order(
     steps: &mut Steps,
     settings: &Settings,
@@ -305,15 +315,23 @@ fn create_order(
     body["purchase_country"] = json!(country);
     body["locale"] = json!(locale);
     body["merchant_reference1"] = json!(cart.cart_id);
+    // The cart id's own place: `merchant_reference1` is to become the merchant's order number
+    // (issue 10); carts are found by `merchant_reference2`, else `merchant_reference1`.
+    body["merchant_reference2"] = json!(cart.cart_id);
     body["merchant_urls"] = json!({
         "terms": request.terms_url,
         "checkout": request.checkout_url,
         "confirmation": request.confirmation_url,
+        "notification": notification_url(&push_url),
         "push": push_url,
         "validation": validation_url,
     });
     // Without it Kustom may treat a rejection from the validation callback loosely.
     body["options"] = json!({"require_validate_callback_success": true});
+    // What the shop already knows about the customer (`customer::prefill`).
+    if let Some(billing) = crate::customer::prefill(cart.address.as_ref(), cart.email.as_ref()) {
+        body["billing_address"] = billing;
+    }
 
     let reply = steps.http(kustom::create_checkout_order(settings, body)?)?;
     let order: CheckoutOrder = match kustom::classify(&reply) {
@@ -415,6 +433,10 @@ mod tests {
         };
         let (push, validation) = merchant_callback_urls(&with("https://shop.example.se/")).unwrap();
         assert_eq!(push, "https://shop.example.se/ingress/kustom/webhook/push?kustom_order_id={checkout.order.id}");
+        assert_eq!(
+            notification_url(&push),
+            "https://shop.example.se/ingress/kustom/notification?kustom_order_id={checkout.order.id}"
+        );
         assert_eq!(
             validation,
             "https://shop.example.se/ingress/kustom/validate"

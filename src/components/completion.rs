@@ -7,15 +7,23 @@
 //! 1. The cart already completed (the other path won, or an earlier run got that far): only
 //!    acknowledge; acknowledging is idempotent.
 //! 2. Read the order from Kustom (never trust a request): not complete yet → nothing to do.
-//!    Its amount and currency must be what the cart produces now; a mismatch never completes
-//!    silently (the caller records it on the cart).
-//! 3. Find the payment by `externalReference` = Kustom order id, else create it (with a
-//!    successful authorization of the order amount and a payment number). `externalReference`
+//!    Once the Checkout API says complete, Order Management is the authority on the order's
+//!    state (`OrderState`): `AUTHORIZED`, `PART_CAPTURED`, `CAPTURED` are paid; `CANCELLED`,
+//!    `EXPIRED`, `CLOSED` or `fraud_status` `REJECTED` never complete the cart (recorded once on
+//!    it); `fraud_status` `PENDING` (or one the app does not know) is paid with a **pending**
+//!    authorization. Its amount and currency must be what the cart produces now; a mismatch
+//!    never completes silently (the caller records it on the cart).
+//! 3. Find the payment by `externalReference` = Kustom order id, else create it (with an
+//!    authorization of the order amount, successful or, in fraud review, pending, and a payment
+//!    number); a fraud review that ended meanwhile is settled on it (`settle_fraud_review`). `externalReference`
 //!    is unique across payments, so when two paths race to create, one create fails and that
 //!    path finds the winner's payment: both end up holding the same payment.
-//! 4. Link the payment and complete the cart in **one** message to the ticket (one actor
-//!    transaction), so a completed cart always has its payment. A ticket completes once: the
-//!    loser's message fails, and re-reading the cart shows it completed.
+//! 4. Set the customer's address, email and phone from the Kustom order (`customer.rs`), link
+//!    the payment and complete the cart in **one** message to the ticket (one actor
+//!    transaction), so a completed cart always has its payment and its address. If the platform
+//!    refuses the address (`INVALID_COMMAND`/`INVALID_MESSAGE_BODY`, e.g. a country the profile
+//!    does not allow), the cart stays open, `ADDRESS_REFUSED` is recorded once on it. A ticket
+//!    completes once: the loser's message fails, and re-reading the cart shows it completed.
 //! 5. Acknowledge (with an idempotency key). A failed acknowledgement is not fatal: Kustom
 //!    keeps pushing until it gets one, and the push path acknowledges.
 //!
@@ -25,6 +33,7 @@
 
 use crate::cart::{CartState, RenderedCart};
 use crate::currency::minor_unit_exponent;
+use crate::customer::{self, CustomerData};
 use crate::decimal::Decimal;
 use crate::error::Code;
 use crate::error::{parse, AppError};
@@ -58,15 +67,62 @@ pub enum Completion {
     },
     /// Kustom or the host could not be reached; try again later.
     Unavailable { reason: String },
+    /// The order must not complete the cart (cancelled, expired, closed or fraud-rejected at
+    /// Kustom; the platform refused its address): recorded once on the cart, not completed.
+    Refused {
+        code: Code,
+        message: String,
+        record: Vec<Effect>,
+    },
 }
 
 /// What the Kustom order says about payment, from the Checkout API or, once that forgets a
 /// completed order, from Order Management.
 struct PaidOrder {
-    complete: bool,
+    state: OrderState,
     status: String,
     amount: i64,
     currency: String,
+    customer: CustomerData,
+}
+
+/// What Kustom says the order is, from the Checkout API's `status` and, once complete, Order
+/// Management's `status` and `fraud_status` (either API's, OM's when both answer).
+#[derive(Debug, PartialEq)]
+pub(crate) enum OrderState {
+    /// The customer has not completed the purchase.
+    NotYet,
+    /// Paid; `pending` while Kustom's fraud review runs (or says something the app does not
+    /// know: the money is then not assumed).
+    Paid { pending: bool },
+    /// Never completes the cart.
+    Ended { code: Code, why: String },
+    /// An OM status the app does not know: not completed, tried again later.
+    Unknown(String),
+}
+
+/// `status` (OM, `None` when only the Checkout API answered) and `fraud_status` decide.
+pub(crate) fn order_state(om_status: Option<&str>, fraud_status: Option<&str>) -> OrderState {
+    if let Some(status) = om_status {
+        match status.to_ascii_uppercase().as_str() {
+            "AUTHORIZED" | "PART_CAPTURED" | "CAPTURED" => {}
+            "CANCELLED" | "EXPIRED" | "CLOSED" => {
+                return OrderState::Ended {
+                    code: Code::AuthorizationGone,
+                    why: format!("is {} at Kustom", status.to_ascii_uppercase()),
+                }
+            }
+            _ => return OrderState::Unknown(status.chars().take(40).collect()),
+        }
+    }
+    match fraud_status.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("ACCEPTED") => OrderState::Paid { pending: false },
+        Some("REJECTED") => OrderState::Ended {
+            code: Code::FraudRejected,
+            why: "was rejected by Kustom's fraud review".into(),
+        },
+        Some(_) => OrderState::Paid { pending: true },
+    }
 }
 
 pub fn complete(
@@ -102,28 +158,52 @@ pub fn complete_recording(
         OrderRead::Order(order) => order,
         OrderRead::Ended(completion) => return Ok(completion),
     };
-    if !order.complete {
-        return Ok(Completion::NotYet {
-            status: order.status,
-        });
-    }
+    let pending = match order.state {
+        OrderState::NotYet => {
+            return Ok(Completion::NotYet {
+                status: order.status,
+            })
+        }
+        OrderState::Paid { pending } => pending,
+        OrderState::Ended { code, why } => {
+            let message = format!("Kustom order {order_id} {why}: the cart is not completed");
+            let record = record_once(cart, order_id, code, &message);
+            return Ok(Completion::Refused {
+                code,
+                message,
+                record,
+            });
+        }
+        OrderState::Unknown(status) => {
+            return Ok(Completion::Unavailable {
+                reason: format!("Kustom order {order_id} has a status the app does not know ({status}): not completed"),
+            })
+        }
+    };
     if let Some(mismatch) = check_amount(cart, order_id, &order) {
         return Ok(mismatch);
     }
 
     let exponent = minor_unit_exponent(&order.currency).unwrap_or(2);
     let amount = Decimal::from_minor_units(order.amount, exponent);
+    let mut created = false;
     let payment_id = match find_payment(steps, order_id)? {
         Some(id) => {
             log.push(format!("payment {id} for Kustom order {order_id} exists"));
             id
         }
-        None => match create_payment(steps, cart, order_id, &order.currency, amount)? {
+        None => match create_payment(steps, cart, order_id, &order.currency, amount, pending)? {
             Ok(id) => {
+                let state = if pending {
+                    "pending authorization (Kustom's fraud review)"
+                } else {
+                    "authorization"
+                };
                 log.push(format!(
-                    "created payment {id}: authorization {amount} {} (Kustom order {order_id})",
+                    "created payment {id}: {state} {amount} {} (Kustom order {order_id})",
                     order.currency
                 ));
+                created = true;
                 id
             }
             // Most likely the other path created it first (externalReference is unique).
@@ -143,8 +223,18 @@ pub fn complete_recording(
         },
     };
 
-    let mut commands =
-        vec![json!({"type": "createRelation", "relationKey": "payments", "nodeId": payment_id})];
+    settle_fraud_review(
+        steps,
+        settings,
+        order_id,
+        &payment_id,
+        (created, pending),
+        &mut log,
+    )?;
+
+    let mut commands = order.customer.commands.clone();
+    commands
+        .push(json!({"type": "createRelation", "relationKey": "payments", "nodeId": payment_id}));
     commands.extend(record.iter().map(|command| json!(command)));
     let linked = steps.actor(Call::MessageActor {
         actor_type: "ticket".into(),
@@ -158,6 +248,18 @@ pub fn complete_recording(
         // A ticket completes once: if the other path completed it, that is success.
         let again = steps.render_cart(&cart.cart_id)?;
         if !again.is_some_and(|again| again.cart.cart_state == CartState::Completed) {
+            if linked.refused_command() && !order.customer.commands.is_empty() {
+                let message = format!(
+                    "Kustom order {order_id} was paid but the cart refused its address ({})",
+                    linked.error_code().unwrap_or("refused")
+                );
+                let record = record_once(cart, order_id, Code::AddressRefused, &message);
+                return Ok(Completion::Refused {
+                    code: Code::AddressRefused,
+                    message,
+                    record,
+                });
+            }
             return Ok(Completion::Unavailable {
                 reason: format!("completing cart {} failed: {error}", cart.cart_id),
             });
@@ -165,9 +267,17 @@ pub fn complete_recording(
         log.push(format!("cart {} was completed concurrently", cart.cart_id));
     } else {
         log.push(format!(
-            "cart {} completed with payment {payment_id}",
-            cart.cart_id
+            "cart {} completed with payment {payment_id}, with {}",
+            cart.cart_id,
+            order.customer.summary()
         ));
+        log.extend(
+            order
+                .customer
+                .notes
+                .iter()
+                .map(|note| format!("customer data: {note}")),
+        );
     }
     let acknowledged = acknowledge(steps, settings, order_id, &mut log)?;
     Ok(Completion::Completed { acknowledged, log })
@@ -181,7 +291,7 @@ enum OrderRead {
 
 fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<OrderRead> {
     let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
-    match kustom::classify(&reply) {
+    let checkout = match kustom::classify(&reply) {
         Outcome::Success(body) => {
             let order: OrderSummary = match parse(&body, "Kustom order") {
                 Ok(order) => order,
@@ -192,33 +302,65 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
                 .clone()
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            return Ok(OrderRead::Order(PaidOrder {
-                complete: status == "checkout_complete",
-                status,
-                amount: order.order_amount,
-                currency: order.purchase_currency.to_ascii_uppercase(),
-            }));
+            if status != "checkout_complete" {
+                return Ok(OrderRead::Order(PaidOrder {
+                    state: OrderState::NotYet,
+                    status,
+                    amount: order.order_amount,
+                    currency: order.purchase_currency.to_ascii_uppercase(),
+                    customer: CustomerData::default(),
+                }));
+            }
+            Some(order)
         }
-        Outcome::NotFound => {} // the Checkout API forgets completed orders: ask OM
+        Outcome::NotFound => None, // the Checkout API forgets completed orders: ask OM
         failed => return Ok(unavailable(&failed)),
-    }
+    };
+    // Complete: Order Management knows whether it is still paid (a merchant may have cancelled
+    // it in Kustom's portal since; fraud review may have decided).
     let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
-    match kustom::classify(&reply) {
-        Outcome::Success(body) => {
-            let order: OmOrder = match parse(&body, "Kustom order") {
-                Ok(order) => order,
-                Err(error) => return Ok(OrderRead::Ended(unreadable(error))),
-            };
-            Ok(OrderRead::Order(PaidOrder {
-                complete: true, // an OM order exists only once the purchase completed
-                status: "checkout_complete".into(),
-                amount: order.order_amount,
-                currency: order.purchase_currency.to_ascii_uppercase(),
-            }))
-        }
-        Outcome::NotFound => Ok(OrderRead::Ended(Completion::OrderGone)),
-        failed => Ok(unavailable(&failed)),
-    }
+    let om = match kustom::classify(&reply) {
+        Outcome::Success(body) => match parse::<OmOrder>(&body, "Kustom order") {
+            Ok(order) => Some(order),
+            Err(error) => return Ok(OrderRead::Ended(unreadable(error))),
+        },
+        // Just completed and not in OM yet: the Checkout API's word is all there is.
+        Outcome::NotFound if checkout.is_some() => None,
+        Outcome::NotFound => return Ok(OrderRead::Ended(Completion::OrderGone)),
+        failed => return Ok(unavailable(&failed)),
+    };
+    let fraud_status = om
+        .as_ref()
+        .and_then(|om| om.fraud_status.clone())
+        .or_else(|| checkout.as_ref().and_then(|c| c.fraud_status.clone()));
+    let state = order_state(
+        om.as_ref().map(|om| om.status.as_str()),
+        fraud_status.as_deref(),
+    );
+    let order = match (checkout, om) {
+        (Some(checkout), _) => PaidOrder {
+            state,
+            status: "checkout_complete".into(),
+            amount: checkout.order_amount,
+            currency: checkout.purchase_currency.to_ascii_uppercase(),
+            customer: customer::from_order(
+                checkout.billing_address.as_ref(),
+                checkout.shipping_address.as_ref(),
+            ),
+        },
+        (None, Some(om)) => PaidOrder {
+            state,
+            status: "checkout_complete".into(),
+            amount: om.order_amount,
+            currency: om.purchase_currency.to_ascii_uppercase(),
+            customer: customer::from_order(
+                om.billing_address.as_ref(),
+                om.shipping_address.as_ref(),
+            ),
+        },
+        (None, None) => return Ok(OrderRead::Ended(Completion::OrderGone)),
+    };
+    Ok(OrderRead::Order(order))
 }
 
 fn unavailable(failed: &Outcome) -> OrderRead {
@@ -246,31 +388,98 @@ fn check_amount(cart: &RenderedCart, order_id: &str, order: &PaidOrder) -> Optio
         "Kustom order {order_id} was paid as {} {} but the cart is {} {}",
         order.currency, order.amount, expected.0, expected.1
     );
-    // Record once: Kustom re-pushes for 48 h and the storefront may retry confirm.
-    let record = if cart.field(CONFIRM_ERROR_FIELD).is_some() {
-        vec![]
-    } else {
-        let mut flag = DynamicFields::new();
-        flag.insert(
-            dynamic_key(CONFIRM_ERROR_FIELD),
-            json!(Code::AmountMismatch).into(),
-        );
-        let mut dynamic = Map::new();
-        dynamic.insert("kustomOrderId".into(), json!(order_id));
-        dynamic.insert("message".into(), json!(message));
-        vec![
-            TicketCommand::SetDynamicFields { fields: flag }.to_ticket(&cart.cart_id),
-            TicketCommand::activity_log(
-                "Kustom order {{kustomOrderId}} was not completed: {{message}}. Check the order in Kustom's portal before shipping or cancelling.",
-                dynamic,
-            )
-            .to_ticket(&cart.cart_id),
-        ]
-    };
+    let record = record_once(cart, order_id, Code::AmountMismatch, &message);
     Some(Completion::Mismatch { message, record })
 }
 
-fn find_payment(steps: &mut Steps, order_id: &str) -> Step<Option<String>> {
+/// A fraud review can end while this path runs, and Kustom's notification finds no payment until
+/// it exists (the `notification` ingress answers 503 then). So the path itself brings the
+/// authorization up to what Kustom says once the payment exists:
+/// - its own read said `PENDING` (it created the payment pending, or found one): read Order
+///   Management again; accepted now → successful;
+/// - it found a payment (an earlier run, or the other path, created it) and its own read says
+///   accepted: a `pending` authorization becomes successful (a `failed` one never does).
+///
+/// The run that completes the cart settles after the payment exists: a decision before that
+/// read is applied here, one after it is a notification that finds the payment (the scenario
+/// `a_fraud_review_ending_during_completion_always_settles_the_authorization` explores it). A failure here is logged and
+/// left to the notification (the capture job re-reads the fraud status too).
+fn settle_fraud_review(
+    steps: &mut Steps,
+    settings: &Settings,
+    order_id: &str,
+    payment_id: &str,
+    (created, pending): (bool, bool),
+    log: &mut Vec<String>,
+) -> Step<()> {
+    let accepted_now = match (created, pending) {
+        (true, false) => return Ok(()),
+        (_, true) => {
+            let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
+            let Outcome::Success(body) = kustom::classify(&reply) else {
+                return Ok(());
+            };
+            match parse::<OmOrder>(&body, "Kustom order") {
+                Ok(om) => {
+                    order_state(Some(&om.status), om.fraud_status.as_deref())
+                        == OrderState::Paid { pending: false }
+                }
+                Err(_) => false,
+            }
+        }
+        (false, false) => {
+            // Read as plain JSON: a typed payment record would add its parser to the module.
+            let reply = steps.actor(crate::payment::read_authorizations(payment_id))?;
+            let authorizations = reply.query().and_then(|q| q["authorizations"].as_array());
+            authorizations.is_some_and(|all| {
+                all.iter().any(|a| {
+                    a["authorizationNumber"] == order_id && a["authorizationState"] == "pending"
+                })
+            })
+        }
+    };
+    if !accepted_now {
+        return Ok(());
+    }
+    let set = steps.actor(Call::MessageActor {
+        actor_type: "payment".into(),
+        actor_id: payment_id.into(),
+        messages: vec![json!({"type": "applyCommands", "body": {"commands": [
+            crate::payment::set_authorization_state(order_id, "successful")]}})],
+    })?;
+    log.push(match set.error() {
+        None => {
+            format!("Kustom's fraud review accepted order {order_id}: authorization successful")
+        }
+        Some(error) => format!(
+            "setting authorization {order_id} successful failed ({error}); the notification retries"
+        ),
+    });
+    Ok(())
+}
+
+/// `code` on the cart's `kustomConfirmError` and the message on its activity log, once: Kustom
+/// re-pushes for 48 h and the storefront may retry confirm.
+fn record_once(cart: &RenderedCart, order_id: &str, code: Code, message: &str) -> Vec<Effect> {
+    if cart.field(CONFIRM_ERROR_FIELD).is_some() {
+        return vec![];
+    }
+    let mut flag = DynamicFields::new();
+    flag.insert(dynamic_key(CONFIRM_ERROR_FIELD), json!(code).into());
+    let mut dynamic = Map::new();
+    dynamic.insert("kustomOrderId".into(), json!(order_id));
+    dynamic.insert("message".into(), json!(message));
+    vec![
+        TicketCommand::SetDynamicFields { fields: flag }.to_ticket(&cart.cart_id),
+        TicketCommand::activity_log(
+            "Kustom order {{kustomOrderId}} was not completed: {{message}}. Check the order in Kustom's portal before shipping or cancelling.",
+            dynamic,
+        )
+        .to_ticket(&cart.cart_id),
+    ]
+}
+
+pub(crate) fn find_payment(steps: &mut Steps, order_id: &str) -> Step<Option<String>> {
     let query = Call::Query {
         set: "payments".into(),
         fields: vec!["paymentId".into()],
@@ -286,7 +495,9 @@ fn create_payment(
     order_id: &str,
     currency: &str,
     amount: Decimal,
+    pending: bool,
 ) -> Step<Result<String, String>> {
+    let state = if pending { "pending" } else { "successful" };
     let created = steps.actor(Call::MessageActor {
         actor_type: "payment".into(),
         actor_id: "new".into(),
@@ -296,7 +507,7 @@ fn create_payment(
         "externalReference": order_id,
         "commands": [
             {"type": "createAuthorization", "authorizationNumber": order_id,
-             "amount": amount.to_json_number(), "authorizationState": "successful"},
+             "amount": amount.to_json_number(), "authorizationState": state},
             {"type": "generatePaymentNumberByPrefix", "prefix": PAYMENT_NUMBER_PREFIX},
         ]}})],
     })?;
@@ -329,4 +540,63 @@ fn acknowledge(
         )
     });
     Ok(acknowledged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_order_state_is_what_kustom_says() {
+        let paid = OrderState::Paid { pending: false };
+        let pending = OrderState::Paid { pending: true };
+        for status in ["AUTHORIZED", "PART_CAPTURED", "CAPTURED", "authorized"] {
+            assert_eq!(
+                order_state(Some(status), Some("ACCEPTED")),
+                paid,
+                "{status}"
+            );
+            assert_eq!(
+                order_state(Some(status), Some("PENDING")),
+                pending,
+                "{status}"
+            );
+        }
+        for status in ["CANCELLED", "EXPIRED", "CLOSED"] {
+            for fraud in [None, Some("ACCEPTED"), Some("PENDING")] {
+                assert!(
+                    matches!(
+                        order_state(Some(status), fraud),
+                        OrderState::Ended {
+                            code: Code::AuthorizationGone,
+                            ..
+                        }
+                    ),
+                    "{status} {fraud:?}"
+                );
+            }
+        }
+        assert!(matches!(
+            order_state(Some("AUTHORIZED"), Some("REJECTED")),
+            OrderState::Ended {
+                code: Code::FraudRejected,
+                ..
+            }
+        ));
+        // Only the Checkout API answered: its fraud status decides.
+        assert_eq!(order_state(None, None), paid);
+        assert_eq!(order_state(None, Some("PENDING")), pending);
+        // An unknown fraud status never makes a successful authorization.
+        assert_eq!(order_state(None, Some("UNDER_REVIEW")), pending);
+        // An unknown OM status never completes; a hostile one is shortened, never trusted.
+        let long = "X".repeat(500);
+        let OrderState::Unknown(shown) = order_state(Some(&long), None) else {
+            panic!("unknown status")
+        };
+        assert_eq!(shown.len(), 40);
+        assert!(matches!(
+            order_state(Some("ÅÄÖ-ÅÄÖ-ÅÄÖ-ÅÄÖ-ÅÄÖ-ÅÄÖ-ÅÄÖ-ÅÄÖ-ÅÄÖ-ÅÄÖ-ÅÄÖ"), None),
+            OrderState::Unknown(_)
+        ));
+    }
 }

@@ -40,6 +40,11 @@ fn step(input: &Value) -> Step {
             Completion::Mismatch { message, record } => {
                 error_answer_with(409, Code::AmountMismatch, message, record)
             }
+            Completion::Refused {
+                code,
+                message,
+                record,
+            } => error_answer_with(409, code, message, record),
             Completion::OrderGone => error_answer(
                 404,
                 Code::KustomOrderNotFound,

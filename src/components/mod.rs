@@ -13,6 +13,7 @@ pub mod checkout;
 pub mod completion;
 pub mod confirm;
 pub mod ingress;
+pub mod notification;
 pub mod refund;
 pub mod refund_order;
 pub mod release;
@@ -53,6 +54,10 @@ pub const ALL: &[Component] = &[
     Component {
         id: "ingresses/validate",
         run: validate::run,
+    },
+    Component {
+        id: "ingresses/notification",
+        run: notification::run,
     },
     Component {
         id: "rules/capture",

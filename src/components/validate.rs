@@ -1,7 +1,8 @@
 //! Ingress `validate`: `POST /ingress/kustom/validate`, Kustom's server-side callback with the
 //! full order just before the purchase completes (Kustom API reference §4).
 //!
-//! 1. Parse the order from the body; resolve the cart from `merchant_reference1` (the cart id).
+//! 1. Parse the order from the body; resolve the cart from `merchant_reference2` (the cart id),
+//!    else `merchant_reference1` (orders created before it moved there).
 //! 2. Built-in checks, each with its own code: the cart exists and is open; the order is the
 //!    cart's current Kustom order; its currency, amounts and lines equal the payload the cart
 //!    produces *now* (so nobody pays for a stale cart, e.g. one changed in another tab while
@@ -10,7 +11,7 @@
 //! 4. Answer 200 to approve, or 400 `{error_type, error_text}` to keep the customer in the
 //!    checkout with `error_text` on screen.
 //!
-//! Input that cannot be verified (not JSON, no `merchant_reference1`, unknown cart) is
+//! Input that cannot be verified (not JSON, no cart reference, unknown cart) is
 //! **rejected**: an order nobody can match to a cart must not be paid for. Kustom's callbacks
 //! are unsigned, so the body is never trusted for anything but a reason to say no; nothing is
 //! written here.
@@ -83,17 +84,13 @@ fn check(body: &Value, steps: &mut Steps) -> Step<String> {
     let order =
         read_order(body).map_err(|detail| reject(Code::BadRequest, TEXT_UNVERIFIABLE, detail))?;
     let order_id = order.order_id.clone().unwrap_or_default();
-    let Some(cart_id) = order
-        .merchant_reference1
-        .as_deref()
-        .filter(|id| is_uuid(id))
-    else {
+    let Some(cart_id) = order.cart_reference().filter(|id| is_uuid(id)) else {
         return Err(reject(
             Code::CartReferenceMissing,
             TEXT_UNVERIFIABLE,
             format!(
-                "order {order_id}: merchant_reference1 {} is not a cart id",
-                order.merchant_reference1.as_deref().unwrap_or("(missing)")
+                "order {order_id}: merchant_reference2/1 {} is not a cart id",
+                order.cart_reference().unwrap_or("(missing)")
             ),
         ));
     };

@@ -167,6 +167,18 @@ fn step(input: &Value) -> Step {
         Completion::OrderGone => watch.stop(format!(
             "Kustom does not know order {order_id} (expired, never paid)"
         )),
+        // Cancelled, expired or rejected at Kustom, or the cart refused the customer's address:
+        // recorded on the cart, nothing left to watch for.
+        Completion::Refused {
+            code,
+            message,
+            record,
+        } => Output::done(
+            record,
+            vec![format!(
+                "{code}: {message}; recorded on the cart, no longer watched"
+            )],
+        ),
         Completion::Mismatch { message, record } => Output::done(
             record,
             vec![format!(

@@ -6,7 +6,7 @@
 //!
 //! The request is never trusted: only the order id is taken from it, and the order is read from
 //! Kustom with the app's credentials. The cart is found by the graph field `kustomOrderId`, else
-//! by the order's `merchant_reference1`; then the same completion path as `confirm` runs.
+//! by the order's cart reference (`merchant_reference2`, else `merchant_reference1`); then the same completion path as `confirm` runs.
 
 use super::completion::{self, Completion};
 use super::ingress::{answer, error_answer, error_answer_with};
@@ -86,6 +86,11 @@ fn step(input: &Value) -> Step {
             Completion::Mismatch { message, record } => {
                 error_answer_with(409, Code::AmountMismatch, message, record)
             }
+            Completion::Refused {
+                code,
+                message,
+                record,
+            } => error_answer_with(409, code, message, record),
             Completion::OrderGone => error_answer(
                 404,
                 Code::KustomOrderNotFound,
@@ -98,7 +103,8 @@ fn step(input: &Value) -> Step {
     )
 }
 
-/// By the graph field `kustomOrderId`, else by the order's `merchant_reference1`.
+/// By the graph field `kustomOrderId`, else by the order's cart reference (`merchant_reference2`,
+/// or `merchant_reference1` for orders created before the cart id moved there).
 fn find_cart(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<Option<RenderedCart>> {
     let by_field = Call::Query {
         set: "carts".into(),
@@ -111,7 +117,7 @@ fn find_cart(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<Opt
         if let Outcome::Success(body) = kustom::classify(&reply) {
             cart_id = parse::<OrderSummary>(&body, "Kustom order")
                 .ok()
-                .and_then(|o| o.merchant_reference1);
+                .and_then(|o| o.cart_reference().map(str::to_string));
         }
     }
     let Some(cart_id) = cart_id.filter(|id| !id.is_empty()) else {

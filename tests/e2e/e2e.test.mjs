@@ -23,6 +23,15 @@ async function assertPaidOnce(w, cartId, orderId) {
   assert.equal(Math.round(payments[0].authorizations[0].amount * 100), om.order_amount, "authorized what Kustom authorized");
   const inspected = (await w.control(`/orders/${orderId}`)).body;
   assert.ok(inspected.acknowledgements.length > 0, "acknowledged at Kustom");
+  // The customer's data the order got, from Kustom's order (issue 10).
+  const cart = state.carts[cartId];
+  const billing = om.billing_address, shipping = om.shipping_address ?? billing;
+  assert.equal(cart.address?.countryCode, shipping.country.toUpperCase(), "the shipping address's country");
+  assert.equal(cart.address?.postalCode, shipping.postal_code, "the shipping address");
+  assert.equal(cart.address?.name, `${shipping.given_name} ${shipping.family_name}`, "the ship-to name");
+  assert.equal(cart.invoiceRecipient?.addressLine1, billing.street_address, "the billing address (invoiceRecipient)");
+  assert.equal(cart.email, billing.email, "the email");
+  assert.equal(cart.phone, billing.phone, "the phone");
   return payments[0];
 }
 const acknowledged = (w, orderId) => async () => (await w.control(`/orders/${orderId}`)).body.acknowledgements.length > 0;
@@ -101,6 +110,102 @@ test("push alone completes the cart, and Kustom retries until acknowledged", LIM
   await assertPaidOnce(w, cartId, orderId);
   const { pushes } = (await w.control(`/orders/${orderId}`)).body;
   assert.ok(pushes.length >= 3, `pushed ${pushes.length} times`);
+});
+
+test("the customer's own address and contact reach the completed cart", LIMIT, async (t) => {
+  const w = await world(t);
+  const { cartId, orderId } = await checkedOut(w);
+  const billing = { given_name: "Märta", family_name: "Ödmann-Åkesson", street_address: "Östra Långgatan 12", postal_code: "41101",
+    city: "Göteborg", country: "se", email: "marta@example.se", phone: "+46709876543" };
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { billing_address: billing, push: false })).status, 200);
+  assert.equal((await confirm(w, cartId)).status, 200);
+  await assertPaidOnce(w, cartId, orderId);
+  const { body: cart } = await w.call("GET", `/ingress/commerce/carts/${cartId}`);
+  assert.equal(cart.address.city, "Göteborg");
+  assert.equal(cart.invoiceRecipient.name, "Märta Ödmann-Åkesson");
+  assert.equal(cart.email, "marta@example.se");
+});
+
+test("what the shop knows pre-fills Kustom's checkout, and comes back on the completed cart", LIMIT, async (t) => {
+  const w = await world(t);
+  const { body: { cartId } } = await w.call("POST", "/ingress/commerce/carts", { locale: "sv-SE" });
+  await w.call("POST", `/ingress/commerce/carts/${cartId}/add-item`, { productNumber: "MUG-1", quantity: 1 });
+  await w.call("POST", `/ingress/commerce/carts/${cartId}/email`, { email: "kund@example.se" });
+  await w.call("POST", `/ingress/commerce/carts/${cartId}/address`, { address: { name: "Kund Kundsson", addressLine1: "Kungsgatan 3", postalCode: "11143", city: "Stockholm", countryCode: "SE" } });
+  const { status, body } = await w.call("POST", `/ingress/commerce/carts/${cartId}/payment/kustom`, checkoutUrls(cartId));
+  assert.equal(status, 200, JSON.stringify(body));
+  const orderId = body.kustomOrderId;
+  const order = await w.kustom(`/checkout/v3/orders/${orderId}`);
+  assert.equal(order.billing_address.email, "kund@example.se", "pre-filled email");
+  assert.equal(order.billing_address.street_address, "Kungsgatan 3", "pre-filled street");
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { push: false })).status, 200);
+  assert.equal((await confirm(w, cartId)).status, 200);
+  const cart = (await w.state()).carts[cartId];
+  assert.equal(cart.email, "kund@example.se");
+  assert.equal(cart.address.addressLine1, "Kungsgatan 3");
+});
+
+test("fraud review: a PENDING order completes the cart with a pending authorization", LIMIT, async (t) => {
+  const w = await world(t);
+  const { cartId, orderId } = await checkedOut(w);
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { fraud_status: "PENDING", push: false })).status, 200);
+  const answers = await Promise.all([confirm(w, cartId), push(w, orderId)]);
+  assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers));
+  const payment = await assertPaidOnce(w, cartId, orderId);
+  assert.equal(payment.authorizations[0].authorizationState, "pending", "never a successful authorization while Kustom reviews");
+});
+
+for (const [decision, expected] of [["ACCEPTED", "successful"], ["REJECTED", "failed"]]) {
+  test(`fraud review ${decision} later: Kustom's notification makes the authorization ${expected}`, LIMIT, async (t) => {
+    const w = await world(t);
+    const { cartId, orderId } = await checkedOut(w);
+    const order = await w.kustom(`/checkout/v3/orders/${orderId}`);
+    assert.match(order.merchant_urls.notification, /\/ingress\/kustom\/notification\?kustom_order_id=/, "notification URL registered");
+    assert.equal((await w.control(`/orders/${orderId}/complete`, { fraud_status: "PENDING", push: false })).status, 200);
+    assert.equal((await confirm(w, cartId)).status, 200);
+    assert.equal((await w.control(`/orders/${orderId}/fraud`, { fraud_status: decision })).status, 200);
+    const payment = async () => Object.values((await w.state()).payments).find((p) => p.externalReference === orderId);
+    await waitFor(async () => (await payment()).authorizations[0].authorizationState === expected, 10_000, `the authorization ${expected}`);
+    const { notifications } = (await w.control(`/orders/${orderId}`)).body;
+    assert.ok(notifications.length >= 1, "Kustom notified");
+    assert.equal((await payment()).activity.length, decision === "REJECTED" ? 1 : 0, "a rejection is logged on the payment");
+    // A forged or repeated notification never revives a failed authorization nor changes an accepted one.
+    const forged = await w.call("POST", `/ingress/kustom/notification?kustom_order_id=${orderId}`, { order_id: orderId, event_type: "FRAUD_RISK_ACCEPTED" });
+    assert.equal(forged.status, 200);
+    assert.equal((await payment()).authorizations[0].authorizationState, expected);
+  });
+}
+
+test("a late push for an order no longer paid at Kustom never completes the cart", LIMIT, async (t) => {
+  const w = await world(t);
+  const { cartId, orderId } = await checkedOut(w);
+  // Paid, but the push never reached the shop and the browser never confirmed; then the
+  // authorization expires at Kustom. The push, switched on again, arrives late.
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { push: false })).status, 200);
+  assert.equal((await w.control(`/orders/${orderId}/expire`, {})).status, 200);
+  const answers = [await push(w, orderId), await confirm(w, cartId), await push(w, orderId)];
+  for (const answer of answers) {
+    assert.equal(answer.status, 409, JSON.stringify(answer));
+    assert.equal(answer.body.error.code, "AUTHORIZATION_GONE");
+  }
+  const state = await w.state();
+  assert.equal(state.carts[cartId].state, "open", "never completed");
+  assert.equal(Object.values(state.payments).filter((p) => p.externalReference === orderId).length, 0, "no payment");
+  assert.equal(state.carts[cartId].dynamic["field:kustomConfirmError"], "AUTHORIZATION_GONE", "recorded for the merchant");
+  assert.equal(state.carts[cartId].activity.length, 1, "recorded once");
+  assert.equal((await w.control(`/orders/${orderId}`)).body.acknowledgements.length, 0, "not acknowledged");
+});
+
+test("fraud review rejected before the shop heard of the order: never completed", LIMIT, async (t) => {
+  const w = await world(t);
+  const { cartId, orderId } = await checkedOut(w);
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { fraud_status: "REJECTED", push: false })).status, 200);
+  const answer = await confirm(w, cartId);
+  assert.equal(answer.status, 409, JSON.stringify(answer));
+  assert.ok(["FRAUD_REJECTED", "AUTHORIZATION_GONE"].includes(answer.body.error.code), answer.body.error.code);
+  const state = await w.state();
+  assert.equal(state.carts[cartId].state, "open");
+  assert.equal(Object.values(state.payments).filter((p) => p.externalReference === orderId).length, 0, "no payment");
 });
 
 test("a burst of cart changes with Kustom slowed down: the final cart wins", LIMIT, async (t) => {
