@@ -2,7 +2,7 @@
 //! (Kustom API reference §2, §7, §8).
 
 use crate::error::{AppError, Code};
-use crate::host::{Call, HttpReply};
+use crate::host::{Call, HttpReply, Output, Step, Steps};
 use crate::payload::{CartPayload, LineType, OrderLine};
 use crate::settings::Settings;
 use serde::Deserialize;
@@ -328,6 +328,31 @@ pub struct OmRefund {
     pub refunded_amount: i64,
     #[serde(default)]
     pub reference: Option<String>,
+}
+
+/// Reads the Order Management order for a job. Anything but a readable order ends the run
+/// (`Interrupt::Finish`): a transient failure with `retry(reason)`, an unreadable answer or any
+/// other failure with `stop(code, why)`. The capture, refund and release jobs share it.
+pub fn read_om_order_or_end(
+    steps: &mut Steps,
+    settings: &Settings,
+    order_id: &str,
+    retry: impl FnOnce(&str) -> Output,
+    stop: impl FnOnce(Code, &str) -> Output,
+) -> Step<OmOrder> {
+    let reply = steps.http(read_om_order(settings, order_id)?)?;
+    let ended = match classify(&reply) {
+        Outcome::Success(body) => match crate::error::parse(&body, "Kustom order") {
+            Ok(order) => return Ok(order),
+            Err(error) => stop(Code::KustomReplyUnreadable, &error.message),
+        },
+        Outcome::Transient { reason, .. } => retry(&reason),
+        failed => {
+            let (code, why) = failed.failure();
+            stop(code, &why)
+        }
+    };
+    Err(ended.into())
 }
 
 /// The id of what a 201 created: its `<name>` header (`Capture-Id`, `Refund-Id`), else the last

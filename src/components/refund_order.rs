@@ -169,20 +169,13 @@ fn still_over_charged(steps: &mut Steps, job: &Job) -> Step<bool> {
 
 /// The order as Order Management has it; a failed read ends the run (retry or stop).
 fn read_order(steps: &mut Steps, job: &Job) -> Step<OmOrder> {
-    let p = &job.parameters;
-    let reply = steps.http(kustom::read_om_order(&job.settings, &p.kustom_order_id)?)?;
-    let ended = match kustom::classify(&reply) {
-        Outcome::Success(body) => match parse(&body, "Kustom order") {
-            Ok(order) => return Ok(order),
-            Err(error) => stop(job, Code::KustomReplyUnreadable, &error.message, vec![]),
-        },
-        Outcome::Transient { reason, .. } => retry(job, &reason, vec![]),
-        failed => {
-            let (code, why) = failed.failure();
-            stop(job, code, &why, vec![])
-        }
-    };
-    Err(ended.into())
+    kustom::read_om_order_or_end(
+        steps,
+        &job.settings,
+        &job.parameters.kustom_order_id,
+        |reason| retry(job, reason, vec![]),
+        |code, why| stop(job, code, why, vec![]),
+    )
 }
 
 /// Whether Kustom can take this refund: same currency, and no more than it holds captured and

@@ -150,28 +150,13 @@ fn has_pending_capture(record: &PaymentRecord) -> bool {
 }
 
 fn read_order(steps: &mut Steps, job: &Job, target: &Target) -> Step<OmOrder> {
-    let reply = steps.http(kustom::read_om_order(
+    kustom::read_om_order_or_end(
+        steps,
         &job.settings,
         &target.kustom_order_id,
-    )?)?;
-    let ended = match kustom::classify(&reply) {
-        Outcome::Success(body) => match parse(&body, "Kustom order") {
-            Ok(order) => return Ok(order),
-            Err(error) => stop(
-                job,
-                target,
-                Code::KustomReplyUnreadable,
-                &error.message,
-                vec![],
-            ),
-        },
-        Outcome::Transient { reason, .. } => retry(job, target, &reason, vec![]),
-        failed => {
-            let (code, why) = failed.failure();
-            stop(job, target, code, &why, vec![])
-        }
-    };
-    Err(ended.into())
+        |reason| retry(job, target, reason, vec![]),
+        |code, why| stop(job, target, code, why, vec![]),
+    )
 }
 
 /// `POST …/cancel`; on success the authorization is voided. Kustom's `CANCEL_NOT_ALLOWED` (a
