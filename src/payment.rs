@@ -54,6 +54,18 @@ pub struct PaymentNode {
     pub external_reference: Option<String>,
 }
 
+/// The payment as `OnPaymentCapture` hands it to a rule (the capture and refund rules).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookPayment {
+    pub payment_id: String,
+    #[serde(default)]
+    pub provider_key: Option<String>,
+    #[serde(default)]
+    pub external_reference: Option<String>,
+    pub currency_code: String,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRecord {

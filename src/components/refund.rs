@@ -11,22 +11,12 @@ use crate::error::{parse, AppError};
 use crate::host::{finish, Effect, Envelope, Interrupt, Output};
 use crate::instant::Instant;
 use crate::kustom::checked_order_id;
+use crate::payment::HookPayment as Payment;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub use super::capture::PROVIDER_KEY;
 pub use crate::jobs::{RefundJobParameters, REFUND_JOB as JOB_DEFINITION};
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Payment {
-    payment_id: String,
-    #[serde(default)]
-    provider_key: Option<String>,
-    #[serde(default)]
-    external_reference: Option<String>,
-    currency_code: String,
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
