@@ -40,6 +40,54 @@ pub struct RenderedCart {
     pub email: Option<Value>,
     #[serde(default)]
     pub locale: Option<String>,
+    /// The cart's channel's registry entry (`channels/<channelKey>`), which the host adds beside
+    /// the cart [I] (docs/host-contract.md): where a merchant switches shipping in Kustom's iframe.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// Carriers the shop offers for the iframe [I] (not in the documented hook input): sent to
+    /// Kustom as `shipping_options` when the channel uses the Shipping Assistant. Absent: the
+    /// shop offers none itself (Kustom's Shipping Assistant gets them from a TMS); `[]`: nothing
+    /// to ship.
+    #[serde(default)]
+    pub shipping_options: Option<Vec<ShippingOffer>>,
+    /// The cart's delivery data, which Commerce copies onto the order's delivery; the completion
+    /// path adds the shipping option the customer chose to what is there.
+    #[serde(default)]
+    pub delivery_dynamic_fields: Option<Map<String, Value>>,
+}
+
+/// The app's properties on a channel's registry entry (platform notes §1.7, cookbook).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Channel {
+    /// Shipping is chosen in Kustom's iframe (default false): no shipping line, and the cart's
+    /// shipping taken off `order_amount` / `order_tax_amount`.
+    #[serde(default)]
+    pub kustom_uses_shipping_assistant: Option<bool>,
+}
+
+/// One carrier the shop offers, in the cart's money (tax included like its prices, or not).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingOffer {
+    pub id: String,
+    pub name: String,
+    pub price: Decimal,
+    /// The tax in `price` (tax-included carts) or on top of it (tax-exclusive carts).
+    #[serde(default)]
+    pub tax: Option<Decimal>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub preselected: Option<bool>,
+    /// One of Kustom's `shipping_method` values (`PickUpPoint`, `Home`, …).
+    #[serde(default)]
+    pub shipping_method: Option<String>,
+    #[serde(default)]
+    pub carrier: Option<String>,
+    /// The carrier's product (e.g. "MyPack Collect").
+    #[serde(default)]
+    pub product: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -88,6 +136,14 @@ impl CartState {
 }
 
 impl RenderedCart {
+    /// Whether shipping is chosen in Kustom's iframe for this cart's channel.
+    pub fn uses_shipping_assistant(&self) -> bool {
+        self.channel
+            .as_ref()
+            .and_then(|channel| channel.kustom_uses_shipping_assistant)
+            .unwrap_or(false)
+    }
+
     /// A text custom field (`fields.<key>`), if present and a non-empty string.
     pub fn field(&self, key: &str) -> Option<&str> {
         self.fields

@@ -58,6 +58,9 @@ codes! {
     NegativeOrderAmount = "NEGATIVE_ORDER_AMOUNT",
     /// The cart's locale (or country) does not name a Kustom market.
     MarketUnknown = "MARKET_UNKNOWN",
+    /// With shipping in Kustom's iframe, a promotion discounts shipping: Kustom would charge the
+    /// chosen option's full price.
+    ShippingDiscountInIframe = "SHIPPING_DISCOUNT_IN_IFRAME",
 
     // --- ingress answers
     /// The request is malformed (route, body, query).
@@ -99,6 +102,11 @@ codes! {
     CartNotPayable = "CART_NOT_PAYABLE",
     /// Kustom's order differs from what the cart produces now.
     CartChanged = "CART_CHANGED",
+    /// Shipping is chosen in Kustom's iframe and the customer chose none.
+    ShippingNotChosen = "SHIPPING_NOT_CHOSEN",
+    /// The shipping option chosen in Kustom's iframe is not one the cart offers now (or not at
+    /// its price), or Kustom reports it in a form the app cannot read.
+    ShippingOptionUnknown = "SHIPPING_OPTION_UNKNOWN",
 
     // --- capture (logged on the payment)
     /// The capture's currency is not the order's.

@@ -319,6 +319,9 @@ pub struct OmOrder {
     pub billing_address: Option<Value>,
     #[serde(default)]
     pub shipping_address: Option<Value>,
+    /// OM's `SelectedShippingOptionDto`, read by `shipping::read_selected`.
+    #[serde(default)]
+    pub selected_shipping_option: Option<Value>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -443,6 +446,9 @@ pub struct CheckoutOrder {
     pub billing_address: Option<Value>,
     #[serde(default)]
     pub shipping_address: Option<Value>,
+    /// The option the customer chose in the iframe, read by `shipping::read_selected`.
+    #[serde(default)]
+    pub selected_shipping_option: Option<Value>,
 }
 
 /// What the completion path decides on, read liberally from a Checkout API order: its status,
@@ -465,6 +471,8 @@ pub struct OrderSummary {
     pub billing_address: Option<Value>,
     #[serde(default)]
     pub shipping_address: Option<Value>,
+    #[serde(default)]
+    pub selected_shipping_option: Option<Value>,
 }
 
 impl OrderSummary {
@@ -544,6 +552,7 @@ impl CheckoutOrder {
                     total_tax_amount: line.total_tax_amount,
                 })
                 .collect(),
+            shipping_options: None,
         }
     }
 }

@@ -30,5 +30,6 @@ pub mod payload;
 pub mod payment;
 pub mod retry;
 pub mod settings;
+pub mod shipping;
 pub mod ticket;
 pub mod value_de;

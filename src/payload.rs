@@ -17,6 +17,7 @@ use crate::currency::minor_unit_exponent;
 use crate::decimal::{round_half_away, Decimal};
 use crate::error::AppError;
 use crate::error::Code;
+use crate::shipping::{CarrierProduct, DeliveryDetails, ShippingOption};
 use serde::{Deserialize, Serialize};
 
 /// Kustom's limit on `order_lines` (Checkout spec).
@@ -83,6 +84,10 @@ pub struct CartPayload {
     pub order_lines: Vec<OrderLine>,
     pub order_tax_amount: i64,
     pub purchase_currency: String,
+    /// Only with shipping in Kustom's iframe, and only when the shop offers carriers itself
+    /// (`shipping.rs`). Absent otherwise, so a cart without them hashes as it always did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_options: Option<Vec<ShippingOption>>,
 }
 
 /// Builds the payload, or says exactly why the cart cannot be sent to Kustom.
@@ -100,9 +105,30 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
     let money = Money { exponent };
     let mut lines = Lines::new(cart.tax_included);
     item_lines(cart, money, &mut lines)?;
-    let order_total = money.minor(cart.order_total, "orderTotal")?;
-    let order_tax_total = money.minor(cart.order_tax_total, "orderTaxTotal")?;
-    shipping_line(cart, money, order_tax_total, &mut lines)?;
+    let mut order_total = money.minor(cart.order_total, "orderTotal")?;
+    let mut order_tax_total = money.minor(cart.order_tax_total, "orderTaxTotal")?;
+    let shipping = cart_shipping(cart, money, order_tax_total - lines.cart_item_tax)?;
+    let shipping_options = if cart.uses_shipping_assistant() {
+        // Shipping is chosen in the iframe: Kustom adds the chosen option's price itself, so
+        // the cart's own shipping is taken off the totals (the cookbook's rule), never sent.
+        if shipping.discount > 0 {
+            return Err(AppError::new(
+                Code::ShippingDiscountInIframe,
+                format!(
+                    "a promotion takes {} off the shipping, which Kustom's iframe shipping cannot \
+                     show: Kustom would charge the chosen option's full price \
+                     (channel setting kustomUsesShippingAssistant)",
+                    cart.shipping_discount.unwrap_or(Decimal::ZERO)
+                ),
+            ));
+        }
+        order_total -= shipping.total;
+        order_tax_total -= shipping.tax;
+        shipping_options(cart, money)?
+    } else {
+        shipping_line(&shipping, &mut lines)?;
+        None
+    };
     if !cart.tax_included {
         sales_tax_line(order_tax_total, &mut lines)?;
     }
@@ -138,6 +164,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
         order_amount,
         order_tax_amount,
         order_lines: lines.lines,
+        shipping_options,
     })
 }
 
@@ -246,40 +273,137 @@ fn item_lines(cart: &RenderedCart, money: Money, lines: &mut Lines) -> Result<()
     Ok(())
 }
 
-/// One `shipping_fee` line for the cart's shipping, if it has any.
-fn shipping_line(
-    cart: &RenderedCart,
-    money: Money,
-    order_tax_total: i64,
-    lines: &mut Lines,
-) -> Result<(), AppError> {
-    let shipping_total = money.optional(cart.shipping_total, "shippingTotal")?;
-    let shipping_discount = money.optional(cart.shipping_discount, "shippingDiscount")?;
-    if shipping_total == 0 && shipping_discount == 0 {
-        return Ok(());
-    }
-    if shipping_total < 0 || shipping_discount < 0 {
+/// The cart's shipping (minor units): after discount, its discount, and its tax.
+struct Shipping {
+    total: i64,
+    discount: i64,
+    tax: i64,
+}
+
+/// `tax_left` is the cart's tax after its items' tax: the shipping tax when the hook input
+/// carries none (tax-included carts).
+fn cart_shipping(cart: &RenderedCart, money: Money, tax_left: i64) -> Result<Shipping, AppError> {
+    let total = money.optional(cart.shipping_total, "shippingTotal")?;
+    let discount = money.optional(cart.shipping_discount, "shippingDiscount")?;
+    if total < 0 || discount < 0 {
         return Err(AppError::bad_input(
             "shippingTotal",
             "shipping amounts must not be negative",
         ));
     }
-    let shipping_tax = match cart.shipping_tax {
+    let tax = match cart.shipping_tax {
+        _ if total == 0 && discount == 0 => 0,
         Some(tax) => money.minor(tax, "shippingTax")?,
-        // Not in the hook input: the tax left over after the items is the shipping tax.
-        None if cart.tax_included => order_tax_total - lines.cart_item_tax,
+        None if cart.tax_included => tax_left,
         None => 0,
     };
+    Ok(Shipping {
+        total,
+        discount,
+        tax,
+    })
+}
+
+/// One `shipping_fee` line for the cart's shipping, if it has any.
+fn shipping_line(shipping: &Shipping, lines: &mut Lines) -> Result<(), AppError> {
+    if shipping.total == 0 && shipping.discount == 0 {
+        return Ok(());
+    }
     lines.goods_line(
         LineType::ShippingFee,
         "shipping",
         "Shipping",
         1,
-        shipping_total + shipping_discount,
-        shipping_total,
-        shipping_tax,
+        shipping.total + shipping.discount,
+        shipping.total,
+        shipping.tax,
         &|| "shippingTax".into(),
     )
+}
+
+/// Kustom's `shipping_options` from the carriers the cart offers (`None` when it offers none
+/// itself). Each option's price includes its tax, as Kustom's do: in a tax-exclusive cart the
+/// tax is added to the price at rate 0, as the goods carry theirs on the `sales_tax` line.
+fn shipping_options(
+    cart: &RenderedCart,
+    money: Money,
+) -> Result<Option<Vec<ShippingOption>>, AppError> {
+    let Some(offers) = &cart.shipping_options else {
+        return Ok(None);
+    };
+    let mut options: Vec<ShippingOption> = Vec::with_capacity(offers.len());
+    for (index, offer) in offers.iter().enumerate() {
+        let at = |field: &str| format!("shippingOptions[{index}].{field}");
+        let refuse = |field: &str, why: String| Err(AppError::bad_input(at(field), why));
+        let chars = |text: &str| text.trim().chars().count();
+        if !(1..=MAX_NAME_CHARS).contains(&chars(&offer.id)) {
+            return refuse("id", format!("must be 1 to {MAX_NAME_CHARS} characters"));
+        }
+        if options.iter().any(|option| option.id == offer.id.trim()) {
+            return refuse("id", format!("{:?} is offered twice", offer.id));
+        }
+        if !(1..=MAX_NAME_CHARS).contains(&chars(&offer.name)) {
+            return refuse("name", format!("must be 1 to {MAX_NAME_CHARS} characters"));
+        }
+        let price = money.minor_at(offer.price, &|| at("price"))?;
+        let tax = match offer.tax {
+            Some(tax) => money.minor_at(tax, &|| at("tax"))?,
+            None => 0,
+        };
+        if price < 0 || tax < 0 {
+            return refuse("price", "the price and its tax must not be negative".into());
+        }
+        let (price, tax_rate, tax_amount) = if cart.tax_included {
+            let rate = derive_tax_rate(price, tax, 1).ok_or_else(|| {
+                AppError::bad_input(
+                    at("tax"),
+                    format!("tax {tax} does not fit price {price} at any tax rate"),
+                )
+            })?;
+            (price, rate, line_tax(price, rate))
+        } else {
+            (price + tax, 0, 0)
+        };
+        if price > MAX_LINE_AMOUNT {
+            return refuse(
+                "price",
+                format!("{price} exceeds Kustom's limit of {MAX_LINE_AMOUNT} minor units"),
+            );
+        }
+        let method = offer.shipping_method.as_deref().map(str::trim);
+        if method.is_some_and(|m| !crate::shipping::CHECKOUT_SHIPPING_METHODS.contains(&m)) {
+            return refuse(
+                "shippingMethod",
+                "must be one of Kustom's shipping methods (PickUpPoint, Home, …)".into(),
+            );
+        }
+        let preselected = offer.preselected == Some(true);
+        if preselected && options.iter().any(|o| o.preselected.is_some()) {
+            return refuse("preselected", "only one option can be preselected".into());
+        }
+        let text = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| truncate(t, MAX_NAME_CHARS))
+        };
+        let carrier = text(&offer.carrier);
+        let product = text(&offer.product).map(|name| CarrierProduct { name });
+        options.push(ShippingOption {
+            delivery_details: (carrier.is_some() || product.is_some())
+                .then_some(DeliveryDetails { carrier, product }),
+            description: text(&offer.description),
+            id: offer.id.trim().to_string(),
+            name: offer.name.trim().to_string(),
+            preselected: preselected.then_some(true),
+            price,
+            shipping_method: method.map(str::to_string),
+            tax_amount,
+            tax_rate,
+        });
+    }
+    Ok(Some(options))
 }
 
 /// Kustom's sales-tax convention for tax-exclusive carts: goods at tax_rate 0, all tax on one
@@ -419,6 +543,44 @@ pub fn check(payload: &CartPayload) -> Result<(), AppError> {
         || differs(payload.order_tax_amount, tax)
     {
         return refuse("order_amount or order_tax_amount is not the sum of its lines".into());
+    }
+    check_shipping_options(payload.shipping_options.as_deref().unwrap_or_default())
+}
+
+/// Kustom's rules for `shipping_options` (Checkout spec `shipping_option`), and the line rules
+/// an option must meet to become the `shipping_fee` line Kustom adds when it is chosen.
+fn check_shipping_options(options: &[ShippingOption]) -> Result<(), AppError> {
+    let chars = |text: &str| text.chars().count();
+    let mut preselected = 0;
+    for (index, option) in options.iter().enumerate() {
+        let text_fits = |text: &Option<String>| {
+            text.as_deref()
+                .is_none_or(|t| (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(t)))
+        };
+        let details = option.delivery_details.as_ref();
+        let fits = (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(&option.id))
+            && !options[..index].iter().any(|o| o.id == option.id)
+            && (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(&option.name))
+            && text_fits(&option.description)
+            && details.is_none_or(|d| text_fits(&d.carrier))
+            && details
+                .and_then(|d| d.product.as_ref())
+                .is_none_or(|p| (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(&p.name)))
+            && option.preselected != Some(false)
+            && (0..=MAX_LINE_AMOUNT).contains(&option.price)
+            && (0..=MAX_TAX_RATE).contains(&option.tax_rate)
+            && option.tax_amount == line_tax(option.price, option.tax_rate)
+            && option
+                .shipping_method
+                .as_deref()
+                .is_none_or(|m| crate::shipping::CHECKOUT_SHIPPING_METHODS.contains(&m));
+        preselected += usize::from(option.preselected == Some(true));
+        if !fits || preselected > 1 {
+            return Err(AppError::bad_input(
+                "payload",
+                format!("shipping_options[{index}] breaks Kustom's limits or arithmetic"),
+            ));
+        }
     }
     Ok(())
 }

@@ -42,11 +42,14 @@ use crate::host::{Call, DynamicFields, Effect, Step, Steps, TicketCommand};
 use crate::kustom::{self, OmOrder, OrderSummary, Outcome};
 use crate::payload;
 use crate::settings::Settings;
+use crate::shipping::{delivery_fields, read_selected, SelectedShipping};
 use serde_json::{json, Map};
 
 pub const PAYMENT_NUMBER_PREFIX: &str = "KU";
 /// Set on the cart when a paid order does not match it; the merchant resolves it by hand.
 pub const CONFIRM_ERROR_FIELD: &str = "kustomConfirmError";
+/// The cart's delivery data, which Commerce copies onto the order's delivery (cookbook).
+pub const DELIVERY_FIELDS: &str = "deliveryDynamicFields";
 
 /// Where the completion path ended.
 #[derive(Debug)]
@@ -84,6 +87,9 @@ struct PaidOrder {
     amount: i64,
     currency: String,
     customer: CustomerData,
+    /// The shipping option the customer chose in the iframe (`Err`: Kustom's report of it
+    /// cannot be read).
+    shipping: Result<Option<SelectedShipping>, String>,
 }
 
 /// What Kustom says the order is, from the Checkout API's `status` and, once complete, Order
@@ -233,6 +239,18 @@ pub fn complete_recording(
     )?;
 
     let mut commands = order.customer.commands.clone();
+    // The shipping option chosen in the iframe, onto the delivery the order is created with.
+    if let Ok(Some(chosen)) = &order.shipping {
+        let exponent = minor_unit_exponent(&order.currency).unwrap_or(2);
+        let fields = delivery_fields(cart.delivery_dynamic_fields.as_ref(), chosen, exponent);
+        commands.push(json!({"type": "setDynamicFields", "fields": {DELIVERY_FIELDS: fields}}));
+        log.push(format!(
+            "shipping chosen in Kustom's iframe: {:?} ({}) {}",
+            chosen.id,
+            chosen.carrier.as_deref().unwrap_or("no carrier named"),
+            Decimal::from_minor_units(chosen.price, exponent)
+        ));
+    }
     commands
         .push(json!({"type": "createRelation", "relationKey": "payments", "nodeId": payment_id}));
     commands.extend(record.iter().map(|command| json!(command)));
@@ -285,7 +303,7 @@ pub fn complete_recording(
 
 /// What reading the order from Kustom gave: the order, or where the completion path ends.
 enum OrderRead {
-    Order(PaidOrder),
+    Order(Box<PaidOrder>),
     Ended(Completion),
 }
 
@@ -303,13 +321,14 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
                 .unwrap_or_default()
                 .to_ascii_lowercase();
             if status != "checkout_complete" {
-                return Ok(OrderRead::Order(PaidOrder {
+                return Ok(OrderRead::Order(Box::new(PaidOrder {
                     state: OrderState::NotYet,
                     status,
                     amount: order.order_amount,
                     currency: order.purchase_currency.to_ascii_uppercase(),
                     customer: CustomerData::default(),
-                }));
+                    shipping: Ok(None),
+                })));
             }
             Some(order)
         }
@@ -347,6 +366,7 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
                 checkout.billing_address.as_ref(),
                 checkout.shipping_address.as_ref(),
             ),
+            shipping: read_selected(checkout.selected_shipping_option.as_ref()),
         },
         (None, Some(om)) => PaidOrder {
             state,
@@ -357,10 +377,11 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
                 om.billing_address.as_ref(),
                 om.shipping_address.as_ref(),
             ),
+            shipping: read_selected(om.selected_shipping_option.as_ref()),
         },
         (None, None) => return Ok(OrderRead::Ended(Completion::OrderGone)),
     };
-    Ok(OrderRead::Order(order))
+    Ok(OrderRead::Order(Box::new(order)))
 }
 
 fn unavailable(failed: &Outcome) -> OrderRead {
@@ -375,18 +396,43 @@ fn unreadable(error: AppError) -> Completion {
     }
 }
 
-/// The paid order must be the cart: same currency and amount as the payload it produces now.
+/// The paid order must be the cart: same currency, and the amount of the payload it produces
+/// now plus the shipping option the customer chose in the iframe (Kustom adds its price).
 fn check_amount(cart: &RenderedCart, order_id: &str, order: &PaidOrder) -> Option<Completion> {
+    let shipping = match &order.shipping {
+        Ok(chosen) => chosen.as_ref().map_or(0, |chosen| chosen.price),
+        Err(why) => {
+            let message = format!("Kustom order {order_id} was paid, but {why}");
+            let code = Code::ShippingOptionUnknown;
+            let record = record_once(cart, order_id, code, &message);
+            return Some(Completion::Refused {
+                code,
+                message,
+                record,
+            });
+        }
+    };
     let expected = match payload::build(cart) {
-        Ok(expected) => (expected.purchase_currency, expected.order_amount),
+        Ok(expected) => (
+            expected.purchase_currency,
+            expected.order_amount.saturating_add(shipping),
+        ),
         Err(refusal) => (format!("(cart unpayable: {})", refusal.code), -1),
     };
     if expected == (order.currency.clone(), order.amount) {
         return None;
     }
     let message = format!(
-        "Kustom order {order_id} was paid as {} {} but the cart is {} {}",
-        order.currency, order.amount, expected.0, expected.1
+        "Kustom order {order_id} was paid as {} {} but the cart is {} {}{}",
+        order.currency,
+        order.amount,
+        expected.0,
+        expected.1,
+        if shipping > 0 {
+            format!(" with shipping {shipping}")
+        } else {
+            String::new()
+        }
     );
     let record = record_once(cart, order_id, Code::AmountMismatch, &message);
     Some(Completion::Mismatch { message, record })

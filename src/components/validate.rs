@@ -20,6 +20,7 @@
 //! when it is one of them and otherwise sent as `approval_failed`; the customer sees the
 //! `message` (or a default text), and the original code is logged.
 
+use crate::cart::RenderedCart;
 use crate::error::parse;
 use crate::error::Code;
 use crate::fields;
@@ -27,7 +28,8 @@ use crate::hash::payload_hash;
 use crate::hash::short;
 use crate::host::{finish, Call, Envelope, Interrupt, Output, Rendered, Response, Step, Steps};
 use crate::kustom::CheckoutOrder;
-use crate::payload;
+use crate::payload::{self, CartPayload, LineType, OrderLine};
+use crate::shipping::{self, SelectedShipping, ShippingOption};
 use serde_json::{json, Value};
 
 pub const HOOK: &str = "OnKustomValidation";
@@ -63,6 +65,7 @@ const TEXT_UNVERIFIABLE: &str =
     "We could not verify your order. Please reload the checkout and try again.";
 const TEXT_CART_CHANGED: &str =
     "Your cart changed while you were checking out. Please review your order and try again.";
+const TEXT_SHIPPING_NOT_CHOSEN: &str = "Please choose a delivery option.";
 const TEXT_NOT_OPEN: &str = "This cart has already been checked out or is no longer available.";
 const TEXT_MERCHANT_DEFAULT: &str = "Your order could not be approved. Please review it.";
 
@@ -121,14 +124,24 @@ fn check(body: &Value, steps: &mut Steps) -> Step<String> {
             ),
         ));
     }
-    let expected = payload::build(&cart).map_err(|refusal| {
+    let mut expected = payload::build(&cart).map_err(|refusal| {
         reject(
             Code::CartNotPayable,
             TEXT_CART_CHANGED,
             format!("cart {cart_id} cannot be sent to Kustom: {refusal}"),
         )
     })?;
-    let received = order.cart_payload();
+    let chosen =
+        shipping::read_selected(order.selected_shipping_option.as_ref()).map_err(|why| {
+            reject(
+                Code::ShippingOptionUnknown,
+                TEXT_CART_CHANGED,
+                format!("order {order_id}: {why}"),
+            )
+        })?;
+    // The options are checked against the choice below; the rest must be the cart exactly.
+    let offered = expected.shipping_options.take();
+    let received = merchant_part(&order, chosen.as_ref());
     if received != expected {
         return Err(reject(
             Code::CartChanged,
@@ -147,6 +160,10 @@ fn check(body: &Value, steps: &mut Steps) -> Step<String> {
         ));
     }
 
+    check_shipping(&cart, offered.as_deref(), chosen.as_ref()).map_err(
+        |(code, text, detail)| reject(code, text, format!("order {order_id}: {detail}")),
+    )?;
+
     let effects = steps.call(Call::TriggerHook {
         hook: HOOK.into(),
         input: hook_input(raw, cart_id, &order_id),
@@ -154,10 +171,73 @@ fn check(body: &Value, steps: &mut Steps) -> Step<String> {
     if let Some(rejection) = first_validation_error(effects) {
         return Err(respond(Err(rejection)).into());
     }
+    let shipping = chosen.map_or(String::new(), |chosen| {
+        format!(" + shipping {:?} {}", chosen.id, chosen.price)
+    });
     Ok(format!(
-        "order {order_id} for cart {cart_id} approved: {} {}",
+        "order {order_id} for cart {cart_id} approved: {} {}{shipping}",
         expected.purchase_currency, expected.order_amount
     ))
+}
+
+/// Kustom's order without the `shipping_fee` line it adds for the option the customer chose
+/// (Kustom API reference §2.7): that line is the choice, checked against the cart's offer on its
+/// own; what is left must be the cart. A line that does not match the choice exactly stays, and
+/// so makes the order differ from the cart.
+fn merchant_part(order: &CheckoutOrder, chosen: Option<&SelectedShipping>) -> CartPayload {
+    let mut part = order.cart_payload();
+    let Some(chosen) = chosen else {
+        return part;
+    };
+    let is_the_choice = |line: &OrderLine| {
+        line.kind == LineType::ShippingFee
+            && line.reference == chosen.id
+            && line.quantity == 1
+            && line.total_amount == chosen.price
+            && line.total_tax_amount == chosen.tax_amount
+    };
+    if let Some(index) = part.order_lines.iter().rposition(is_the_choice) {
+        let line = part.order_lines.remove(index);
+        part.order_amount = part.order_amount.saturating_sub(line.total_amount);
+        part.order_tax_amount = part.order_tax_amount.saturating_sub(line.total_tax_amount);
+    }
+    part
+}
+
+/// The customer's choice of shipping, against what the cart offers: with shipping in the iframe
+/// a choice is required (unless the cart offers `[]`: nothing to ship), and when the shop offers
+/// its own carriers it must be one of them at the cart's price. Without the Shipping Assistant,
+/// or with carriers from Kustom's TMS, Kustom's own choice stands (its line was matched above).
+fn check_shipping(
+    cart: &RenderedCart,
+    offered: Option<&[ShippingOption]>,
+    chosen: Option<&SelectedShipping>,
+) -> Result<(), (Code, &'static str, String)> {
+    match (chosen, offered) {
+        (None, Some([])) => Ok(()),
+        (None, _) if cart.uses_shipping_assistant() => Err((
+            Code::ShippingNotChosen,
+            TEXT_SHIPPING_NOT_CHOSEN,
+            "no shipping option was chosen in Kustom's iframe".into(),
+        )),
+        (Some(chosen), Some(offered))
+            if !offered.iter().any(|option| {
+                option.id == chosen.id
+                    && option.price == chosen.price
+                    && option.tax_amount == chosen.tax_amount
+            }) =>
+        {
+            Err((
+                Code::ShippingOptionUnknown,
+                TEXT_CART_CHANGED,
+                format!(
+                    "the chosen shipping option {:?} at {} is not one the cart offers now",
+                    chosen.id, chosen.price
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The body arrives raw (text) or already parsed, depending on the ingress's body mode.

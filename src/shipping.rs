@@ -1,0 +1,270 @@
+//! Shipping chosen in Kustom's iframe (Kustom API reference §2.7; the cookbook's per-channel
+//! `kustomUsesShippingAssistant`, docs/shipping.md).
+//!
+//! - [`ShippingOption`]: what the app sends as `shipping_options` (built by `payload.rs` from the
+//!   carriers the cart offers; part of the sync payload, so it is hashed and kept in sync).
+//! - [`SelectedShipping`]: the option the customer chose, read liberally from either API (the
+//!   Checkout API's `shipping_option`, Order Management's `SelectedShippingOptionDto`).
+//! - [`delivery_fields`]: the choice as the cart's `deliveryDynamicFields`, which Commerce copies
+//!   onto the order's delivery.
+
+use crate::decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// Kustom's `shipping_method` values for a checkout option (the first nine of OM's).
+pub const CHECKOUT_SHIPPING_METHODS: [&str; 9] = [
+    "PickUpStore",
+    "Home",
+    "BoxReg",
+    "BoxUnreg",
+    "PickUpPoint",
+    "Own",
+    "Postal",
+    "DHLPackstation",
+    "Digital",
+];
+/// Kustom's limit on an option's `id` and `name` (Checkout spec `shipping_option`); the app holds
+/// its other texts to it too.
+pub const MAX_TEXT_CHARS: usize = 255;
+/// Kustom's limit on a line amount, which a chosen option becomes (`payload::MAX_LINE_AMOUNT`).
+pub const MAX_PRICE: i64 = 100_000_000;
+
+/// One Kustom `shipping_option`, with exactly the fields the app sends. Fields are declared in
+/// sorted order of their JSON names: the payload prints as canonical JSON (`hash.rs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingOption {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_details: Option<DeliveryDetails>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub id: String,
+    pub name: String,
+    /// Only ever `Some(true)`: Kustom's default is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preselected: Option<bool>,
+    /// Tax included, minor units.
+    pub price: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_method: Option<String>,
+    pub tax_amount: i64,
+    pub tax_rate: i64,
+}
+
+/// `delivery_details` (Checkout spec `DeliveryDetailsV1`), the parts a shop knows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<CarrierProduct>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarrierProduct {
+    pub name: String,
+}
+
+/// The option the customer chose in the iframe, as Kustom reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SelectedShipping {
+    pub id: String,
+    pub name: Option<String>,
+    /// Tax included, minor units.
+    pub price: i64,
+    pub tax_amount: i64,
+    pub tax_rate: i64,
+    pub method: Option<String>,
+    pub carrier: Option<String>,
+    pub product: Option<String>,
+    pub product_id: Option<String>,
+    pub pickup_point_id: Option<String>,
+    pub pickup_point_name: Option<String>,
+    pub pickup_point_address: Option<String>,
+    pub tms_reference: Option<String>,
+}
+
+/// Kustom's `selected_shipping_option` from an order of either API: `Ok(None)` when the customer
+/// chose none (absent or null), an error saying what is wrong when it cannot be read as a choice
+/// (no id, no price, a price Kustom never charges). Texts are cleaned and held to 255 characters.
+pub fn read_selected(option: Option<&Value>) -> Result<Option<SelectedShipping>, String> {
+    let option = match option {
+        None | Some(Value::Null) => return Ok(None),
+        Some(option) if option.is_object() => option,
+        Some(_) => return Err("selected_shipping_option is not an object".into()),
+    };
+    let id = text(option.get("id")).ok_or("selected_shipping_option has no id")?;
+    let amount = |key: &str| option.get(key).and_then(Value::as_i64);
+    let price = amount("price")
+        .filter(|price| (0..=MAX_PRICE).contains(price))
+        .ok_or_else(|| {
+            format!("selected_shipping_option {id:?} has no price from 0 to 100000000")
+        })?;
+    // Checkout API: `shipping_method` and `delivery_details {carrier, product, pickup_location}`;
+    // Order Management: `method`, `carrier`, `carrier_product` and `location`.
+    let details = option.get("delivery_details").unwrap_or(&Value::Null);
+    let first = |a: Option<&Value>, b: Option<&Value>| text(a).or_else(|| text(b));
+    let product = details
+        .get("product")
+        .or_else(|| option.get("carrier_product"))
+        .unwrap_or(&Value::Null);
+    let pickup = details
+        .get("pickup_location")
+        .or_else(|| option.get("location"))
+        .unwrap_or(&Value::Null);
+    Ok(Some(SelectedShipping {
+        id,
+        name: text(option.get("name")),
+        price,
+        tax_amount: amount("tax_amount").unwrap_or(0),
+        tax_rate: amount("tax_rate").unwrap_or(0),
+        method: first(option.get("shipping_method"), option.get("method")),
+        carrier: first(details.get("carrier"), option.get("carrier")),
+        product: text(product.get("name")),
+        product_id: text(product.get("identifier")),
+        pickup_point_id: text(pickup.get("id")),
+        pickup_point_name: text(pickup.get("name")),
+        pickup_point_address: pickup.get("address").and_then(address_line),
+        tms_reference: text(option.get("tms_reference")),
+    }))
+}
+
+/// The cart's `deliveryDynamicFields` with the customer's choice added (`kustom…` keys; the
+/// shop's own keys kept). Amounts in the currency's major units, like the platform's.
+pub fn delivery_fields(
+    existing: Option<&Map<String, Value>>,
+    chosen: &SelectedShipping,
+    exponent: u32,
+) -> Map<String, Value> {
+    let mut fields = existing.cloned().unwrap_or_default();
+    let money = |minor: i64| Decimal::from_minor_units(minor, exponent).to_json_number();
+    let mut put = |key: &str, value: Value| {
+        fields.insert(key.into(), value);
+    };
+    put("kustomShippingOptionId", json!(chosen.id));
+    put("kustomShippingPrice", money(chosen.price));
+    put("kustomShippingTax", money(chosen.tax_amount));
+    // Hundredths of a percent → percent (2500 → 25).
+    put(
+        "kustomShippingTaxRate",
+        Decimal::from_minor_units(chosen.tax_rate, 2).to_json_number(),
+    );
+    for (key, value) in [
+        ("kustomShippingOptionName", &chosen.name),
+        ("kustomShippingMethod", &chosen.method),
+        ("kustomCarrier", &chosen.carrier),
+        ("kustomCarrierProduct", &chosen.product),
+        ("kustomCarrierProductId", &chosen.product_id),
+        ("kustomPickupPointId", &chosen.pickup_point_id),
+        ("kustomPickupPointName", &chosen.pickup_point_name),
+        ("kustomPickupPointAddress", &chosen.pickup_point_address),
+        ("kustomTmsReference", &chosen.tms_reference),
+    ] {
+        if let Some(value) = value {
+            put(key, json!(value));
+        }
+    }
+    fields
+}
+
+/// A text value, cleaned: control characters become spaces, trimmed, at most 255 characters
+/// (cut at a character); `None` when absent, not text, or blank.
+fn text(value: Option<&Value>) -> Option<String> {
+    let cleaned: String = value?
+        .as_str()?
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cleaned = cleaned.trim();
+    (!cleaned.is_empty()).then(|| cleaned.chars().take(MAX_TEXT_CHARS).collect())
+}
+
+/// A pickup point's address on one line: "street, street 2, postal code city, COUNTRY".
+fn address_line(address: &Value) -> Option<String> {
+    let part = |key: &str| text(address.get(key));
+    let town = [part("postal_code"), part("city")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let parts: Vec<String> = [
+        part("street_address"),
+        part("street_address2").or_else(|| part("street_address__2")),
+        (!town.is_empty()).then_some(town),
+        part("country").map(|c| c.to_ascii_uppercase()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", ").chars().take(MAX_TEXT_CHARS).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_apis_shapes_of_a_choice_read_the_same() {
+        let checkout = json!({"id": "pn-ombud", "name": "PostNord Ombud", "price": 4900,
+            "tax_amount": 980, "tax_rate": 2500, "shipping_method": "PickUpPoint",
+            "delivery_details": {"carrier": "PostNord", "product": {"name": "MyPack Collect", "identifier": "19"},
+                "pickup_location": {"id": "PN-123", "name": "ICA Nära", "address": {"street_address": "Storgatan 1",
+                    "postal_code": "111 22", "city": "Stockholm", "country": "se"}}}});
+        let om = json!({"id": "pn-ombud", "name": "PostNord Ombud", "price": 4900, "tax_amount": 980,
+            "tax_rate": 2500, "method": "PickUpPoint", "carrier": "PostNord",
+            "carrier_product": {"name": "MyPack Collect", "identifier": "19"},
+            "location": {"id": "PN-123", "name": "ICA Nära", "address": {"street_address": "Storgatan 1",
+                "postal_code": "111 22", "city": "Stockholm", "country": "se"}}});
+        let a = read_selected(Some(&checkout)).unwrap().unwrap();
+        assert_eq!(a, read_selected(Some(&om)).unwrap().unwrap());
+        assert_eq!(
+            a.pickup_point_address.as_deref(),
+            Some("Storgatan 1, 111 22 Stockholm, SE")
+        );
+        assert_eq!(a.carrier.as_deref(), Some("PostNord"));
+        assert_eq!(a.product_id.as_deref(), Some("19"));
+    }
+
+    #[test]
+    fn a_choice_that_cannot_be_read_says_why() {
+        assert_eq!(read_selected(None), Ok(None));
+        assert_eq!(read_selected(Some(&Value::Null)), Ok(None));
+        for bad in [
+            json!("pn"),
+            json!({"name": "x", "price": 1}),
+            json!({"id": " ", "price": 1}),
+            json!({"id": "a"}),
+            json!({"id": "a", "price": -1}),
+            json!({"id": "a", "price": 1.5}),
+            json!({"id": "a", "price": 100_000_001}),
+        ] {
+            assert!(read_selected(Some(&bad)).is_err(), "{bad}");
+        }
+        let long = "é".repeat(300);
+        let read = read_selected(Some(&json!({"id": long, "price": 0, "name": "a\u{0}b"})))
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.id.chars().count(), MAX_TEXT_CHARS);
+        assert_eq!(read.name.as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn the_choice_joins_the_shops_delivery_data_in_major_units() {
+        let chosen = SelectedShipping {
+            id: "dhl".into(),
+            price: 1250,
+            tax_amount: 250,
+            tax_rate: 2500,
+            carrier: Some("DHL".into()),
+            ..SelectedShipping::default()
+        };
+        let mut existing = Map::new();
+        existing.insert("doorCode".into(), json!("1234"));
+        let fields = delivery_fields(Some(&existing), &chosen, 3);
+        assert_eq!(
+            Value::Object(fields),
+            json!({"doorCode": "1234", "kustomShippingOptionId": "dhl", "kustomShippingPrice": 1.25,
+                   "kustomShippingTax": 0.25, "kustomShippingTaxRate": 25, "kustomCarrier": "DHL"})
+        );
+    }
+}
