@@ -4,6 +4,7 @@
 //! add fields without breaking the app.
 
 use crate::decimal::Decimal;
+use crate::error::AppError;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -40,54 +41,25 @@ pub struct RenderedCart {
     pub email: Option<Value>,
     #[serde(default)]
     pub locale: Option<String>,
+    // The three below are taken from the tree as they are by `from_tree`, not parsed: a field
+    // in a derived parser costs every module that reads a cart, and these are only passed on
+    // or read once.
     /// The cart's channel's registry entry (`channels/<channelKey>`), which the host adds beside
-    /// the cart [I] (docs/host-contract.md): where a merchant switches shipping in Kustom's iframe.
-    #[serde(default)]
-    pub channel: Option<Channel>,
-    /// Carriers the shop offers for the iframe [I] (not in the documented hook input): sent to
-    /// Kustom as `shipping_options` when the channel uses the Shipping Assistant. Absent: the
-    /// shop offers none itself (Kustom's Shipping Assistant gets them from a TMS); `[]`: nothing
-    /// to ship.
-    #[serde(default)]
-    pub shipping_options: Option<Vec<ShippingOffer>>,
-    /// The cart's delivery data, which Commerce copies onto the order's delivery; the completion
-    /// path adds the shipping option the customer chose to what is there.
-    #[serde(default)]
-    pub delivery_dynamic_fields: Option<Map<String, Value>>,
-}
-
-/// The app's properties on a channel's registry entry (platform notes §1.7, cookbook).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Channel {
-    /// Shipping is chosen in Kustom's iframe (default false): no shipping line, and the cart's
-    /// shipping taken off `order_amount` / `order_tax_amount`.
-    #[serde(default)]
-    pub kustom_uses_shipping_assistant: Option<bool>,
-}
-
-/// One carrier the shop offers, in the cart's money (tax included like its prices, or not).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ShippingOffer {
-    pub id: String,
-    pub name: String,
-    pub price: Decimal,
-    /// The tax in `price` (tax-included carts) or on top of it (tax-exclusive carts).
-    #[serde(default)]
-    pub tax: Option<Decimal>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub preselected: Option<bool>,
-    /// One of Kustom's `shipping_method` values (`PickUpPoint`, `Home`, …).
-    #[serde(default)]
-    pub shipping_method: Option<String>,
-    #[serde(default)]
-    pub carrier: Option<String>,
-    /// The carrier's product (e.g. "MyPack Collect").
-    #[serde(default)]
-    pub product: Option<String>,
+    /// the cart [I] (docs/host-contract.md): where a merchant switches shipping in Kustom's iframe
+    /// (`kustomUsesShippingAssistant`, read by [`RenderedCart::uses_shipping_assistant`]).
+    #[serde(skip)]
+    pub channel: Option<Value>,
+    /// Carriers the shop offers for the iframe [I] (not in the documented hook input),
+    /// `[{id, name, price, tax, description?, preselected?, shippingMethod?, carrier?,
+    /// product?}]`: sent to Kustom as `shipping_options` when the channel uses the Shipping
+    /// Assistant (`payload.rs` reads them). Absent: the shop offers none itself (Kustom's
+    /// Shipping Assistant gets them from a TMS); `[]`: nothing to ship.
+    #[serde(skip)]
+    pub shipping_options: Option<Value>,
+    /// The cart's delivery data (a map), which Commerce copies onto the order's delivery; the
+    /// completion path adds the shipping option the customer chose to what is there.
+    #[serde(skip)]
+    pub delivery_dynamic_fields: Option<Value>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -136,12 +108,32 @@ impl CartState {
 }
 
 impl RenderedCart {
-    /// Whether shipping is chosen in Kustom's iframe for this cart's channel.
-    pub fn uses_shipping_assistant(&self) -> bool {
-        self.channel
+    /// The cart from its tree: the hook input, or a `renderCart` reply. `what` names it in an
+    /// error (`cart`, `replies[2]`).
+    pub fn from_tree(tree: &Value, what: &str) -> Result<RenderedCart, AppError> {
+        let mut cart: RenderedCart = crate::error::parse(tree, what)?;
+        cart.channel = tree.get("channel").cloned();
+        cart.shipping_options = tree.get("shippingOptions").cloned();
+        cart.delivery_dynamic_fields = tree.get("deliveryDynamicFields").cloned();
+        Ok(cart)
+    }
+
+    /// Whether shipping is chosen in Kustom's iframe for this cart's channel: the channel's
+    /// `kustomUsesShippingAssistant` (absent or null: no). Anything but a boolean is refused:
+    /// a mistyped registry value must not silently pick a mode.
+    pub fn uses_shipping_assistant(&self) -> Result<bool, AppError> {
+        match self
+            .channel
             .as_ref()
-            .and_then(|channel| channel.kustom_uses_shipping_assistant)
-            .unwrap_or(false)
+            .and_then(|channel| channel.get("kustomUsesShippingAssistant"))
+        {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(on)) => Ok(*on),
+            Some(_) => Err(AppError::bad_input(
+                "channel.kustomUsesShippingAssistant",
+                "must be true or false",
+            )),
+        }
     }
 
     /// A text custom field (`fields.<key>`), if present and a non-empty string.

@@ -446,7 +446,7 @@ impl<'a> Steps<'a> {
         if reply.is_null() || reply.get("error").is_some() {
             return Ok(None);
         }
-        let cart = crate::error::parse(reply, &format!("replies[{index}]"))?;
+        let cart = RenderedCart::from_tree(reply, &format!("replies[{index}]"))?;
         Ok(Some(Rendered { cart, raw: reply }))
     }
 

@@ -146,6 +146,35 @@ pub fn shipping_info(entries: &Value) -> (Vec<Value>, Vec<String>) {
     (kept, dropped)
 }
 
+/// Whether `info` is a `shipping_info` list Kustom accepts in the shape [`shipping_info`] builds
+/// (1–500 entries of `shipping_company` and `tracking_number` of 1–100 characters, an optional
+/// `tracking_uri` of up to 1024 and a known `shipping_method`, nothing else): what a job checks
+/// before it sends a list that came through its parameters.
+pub fn is_shipping_info(info: &Value) -> bool {
+    let entry_fits = |entry: &Value| {
+        let Some(fields) = entry.as_object() else {
+            return false;
+        };
+        let fits = |value: &Value, max: usize| {
+            value
+                .as_str()
+                .is_some_and(|t| (1..=max).contains(&t.chars().count()))
+        };
+        fields.contains_key("shipping_company")
+            && fields.contains_key("tracking_number")
+            && fields.iter().all(|(key, value)| match key.as_str() {
+                "shipping_company" | "tracking_number" => fits(value, 100),
+                "tracking_uri" => fits(value, 1024),
+                "shipping_method" => value
+                    .as_str()
+                    .is_some_and(|method| SHIPPING_METHODS.contains(&method)),
+                _ => false,
+            })
+    };
+    info.as_array()
+        .is_some_and(|entries| (1..=500).contains(&entries.len()) && entries.iter().all(entry_fits))
+}
+
 /// Client timeout for Order Management calls (plugins use 10 s).
 pub const OM_TIMEOUT_MS: u32 = 10_000;
 

@@ -17,8 +17,9 @@ use crate::currency::minor_unit_exponent;
 use crate::decimal::{round_half_away, Decimal};
 use crate::error::AppError;
 use crate::error::Code;
-use crate::shipping::{CarrierProduct, DeliveryDetails, ShippingOption};
+use crate::shipping::{CHECKOUT_SHIPPING_METHODS, MAX_TEXT_CHARS};
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 
 /// Kustom's limit on `order_lines` (Checkout spec).
 pub const MAX_ORDER_LINES: usize = 1000;
@@ -84,14 +85,53 @@ pub struct CartPayload {
     pub order_lines: Vec<OrderLine>,
     pub order_tax_amount: i64,
     pub purchase_currency: String,
-    /// Only with shipping in Kustom's iframe, and only when the shop offers carriers itself
-    /// (`shipping.rs`). Absent otherwise, so a cart without them hashes as it always did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping_options: Option<Vec<ShippingOption>>,
+    /// Kustom's `shipping_option` objects: only with shipping in Kustom's iframe, and only when
+    /// the shop offers carriers itself. Absent otherwise, so a cart without them hashes as it
+    /// always did. Trees (keys print sorted), built by `shipping_options` and checked by
+    /// `check`: typed structs would cost every module kilobytes of derived code.
+    /// Not derived when reading a payload: see [`CartPayload::from_tree`].
+    #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub shipping_options: Option<Vec<Value>>,
+}
+
+impl CartPayload {
+    /// A payload from a tree (the one stored on the cart): `shipping_options` is taken as the
+    /// tree it is — a derived parser of trees costs a module that has none ~3 KB — and, like the
+    /// rest, is only trusted after `check`.
+    pub fn from_tree(tree: &Value) -> Result<CartPayload, AppError> {
+        let mut payload: CartPayload = crate::error::parse(tree, "payload")?;
+        payload.shipping_options = match tree.get("shipping_options") {
+            None => None,
+            Some(Value::Array(options)) => Some(options.clone()),
+            Some(_) => {
+                return Err(AppError::bad_input(
+                    "payload.shipping_options",
+                    "must be a list",
+                ))
+            }
+        };
+        Ok(payload)
+    }
 }
 
 /// Builds the payload, or says exactly why the cart cannot be sent to Kustom.
 pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
+    let (mut payload, money) = cart_part(cart)?;
+    if cart.uses_shipping_assistant()? {
+        payload.shipping_options = shipping_options(cart, money)?;
+    }
+    Ok(payload)
+}
+
+/// What the customer pays for the cart, without the carriers it offers: the amount the
+/// completion path checks a paid order against (so that its modules do not link the options'
+/// builder).
+pub fn amount(cart: &RenderedCart) -> Result<(String, i64), AppError> {
+    cart_part(cart).map(|(payload, _)| (payload.purchase_currency, payload.order_amount))
+}
+
+/// The payload without `shipping_options`.
+fn cart_part(cart: &RenderedCart) -> Result<(CartPayload, Money), AppError> {
     let currency = cart.currency_code.trim().to_ascii_uppercase();
     let exponent = minor_unit_exponent(&currency).ok_or_else(|| {
         AppError::new(
@@ -108,7 +148,7 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
     let mut order_total = money.minor(cart.order_total, "orderTotal")?;
     let mut order_tax_total = money.minor(cart.order_tax_total, "orderTaxTotal")?;
     let shipping = cart_shipping(cart, money, order_tax_total - lines.cart_item_tax)?;
-    let shipping_options = if cart.uses_shipping_assistant() {
+    if cart.uses_shipping_assistant()? {
         // Shipping is chosen in the iframe: Kustom adds the chosen option's price itself, so
         // the cart's own shipping is taken off the totals (the cookbook's rule), never sent.
         if shipping.discount > 0 {
@@ -124,11 +164,9 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
         }
         order_total -= shipping.total;
         order_tax_total -= shipping.tax;
-        shipping_options(cart, money)?
     } else {
         shipping_line(&shipping, &mut lines)?;
-        None
-    };
+    }
     if !cart.tax_included {
         sales_tax_line(order_tax_total, &mut lines)?;
     }
@@ -159,13 +197,14 @@ pub fn build(cart: &RenderedCart) -> Result<CartPayload, AppError> {
             ));
         }
     }
-    Ok(CartPayload {
+    let payload = CartPayload {
         purchase_currency: currency,
         order_amount,
         order_tax_amount,
         order_lines: lines.lines,
-        shipping_options,
-    })
+        shipping_options: None,
+    };
+    Ok((payload, money))
 }
 
 /// Exact conversion of the cart's decimal amounts into the currency's minor units.
@@ -324,40 +363,52 @@ fn shipping_line(shipping: &Shipping, lines: &mut Lines) -> Result<(), AppError>
 /// Kustom's `shipping_options` from the carriers the cart offers (`None` when it offers none
 /// itself). Each option's price includes its tax, as Kustom's do: in a tax-exclusive cart the
 /// tax is added to the price at rate 0, as the goods carry theirs on the `sales_tax` line.
-fn shipping_options(
-    cart: &RenderedCart,
-    money: Money,
-) -> Result<Option<Vec<ShippingOption>>, AppError> {
-    let Some(offers) = &cart.shipping_options else {
-        return Ok(None);
+fn shipping_options(cart: &RenderedCart, money: Money) -> Result<Option<Vec<Value>>, AppError> {
+    let offers = match &cart.shipping_options {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(offers)) => offers,
+        Some(_) => return Err(AppError::bad_input("shippingOptions", "must be a list")),
     };
-    let mut options: Vec<ShippingOption> = Vec::with_capacity(offers.len());
+    let mut options: Vec<Value> = Vec::with_capacity(offers.len());
+    let mut preselected = false;
     for (index, offer) in offers.iter().enumerate() {
         let at = |field: &str| format!("shippingOptions[{index}].{field}");
-        let refuse = |field: &str, why: String| Err(AppError::bad_input(at(field), why));
-        let chars = |text: &str| text.trim().chars().count();
-        if !(1..=MAX_NAME_CHARS).contains(&chars(&offer.id)) {
-            return refuse("id", format!("must be 1 to {MAX_NAME_CHARS} characters"));
-        }
-        if options.iter().any(|option| option.id == offer.id.trim()) {
-            return refuse("id", format!("{:?} is offered twice", offer.id));
-        }
-        if !(1..=MAX_NAME_CHARS).contains(&chars(&offer.name)) {
-            return refuse("name", format!("must be 1 to {MAX_NAME_CHARS} characters"));
-        }
-        let price = money.minor_at(offer.price, &|| at("price"))?;
-        let tax = match offer.tax {
-            Some(tax) => money.minor_at(tax, &|| at("tax"))?,
-            None => 0,
+        let refuse = |field: &str, why: &str| AppError::bad_input(at(field), why);
+        let text = |field: &str| match offer.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+            Some(Value::String(text)) => Ok(Some(truncate(text.trim(), MAX_TEXT_CHARS))),
+            Some(_) => Err(refuse(field, "must be text")),
         };
+        let amount = |field: &str| match offer.get(field) {
+            None | Some(Value::Null) => Ok(0),
+            Some(value) => crate::value_de::from_value::<Decimal>(value)
+                .map_err(|_| refuse(field, "must be a number"))
+                .and_then(|amount| money.minor_at(amount, &|| at(field))),
+        };
+        // Ids and names are not cut: the customer's choice comes back by id.
+        let id = offer["id"].as_str().map(str::trim);
+        let Some(id) = id.filter(|id| (1..=MAX_TEXT_CHARS).contains(&id.chars().count())) else {
+            return Err(refuse("id", "must be text of 1 to 255 characters"));
+        };
+        if options.iter().any(|option| option["id"] == id) {
+            return Err(refuse("id", &format!("{id:?} is offered twice")));
+        }
+        let Some(name) = text("name")? else {
+            return Err(refuse("name", "must be text of 1 to 255 characters"));
+        };
+        let (price, tax) = (amount("price")?, amount("tax")?);
         if price < 0 || tax < 0 {
-            return refuse("price", "the price and its tax must not be negative".into());
+            return Err(refuse(
+                "price",
+                "the price and its tax must not be negative",
+            ));
         }
         let (price, tax_rate, tax_amount) = if cart.tax_included {
             let rate = derive_tax_rate(price, tax, 1).ok_or_else(|| {
-                AppError::bad_input(
-                    at("tax"),
-                    format!("tax {tax} does not fit price {price} at any tax rate"),
+                refuse(
+                    "tax",
+                    &format!("tax {tax} does not fit price {price} at any tax rate"),
                 )
             })?;
             (price, rate, line_tax(price, rate))
@@ -365,43 +416,47 @@ fn shipping_options(
             (price + tax, 0, 0)
         };
         if price > MAX_LINE_AMOUNT {
-            return refuse(
+            return Err(refuse(
                 "price",
-                format!("{price} exceeds Kustom's limit of {MAX_LINE_AMOUNT} minor units"),
-            );
+                "exceeds Kustom's limit of 100000000 minor units",
+            ));
         }
-        let method = offer.shipping_method.as_deref().map(str::trim);
-        if method.is_some_and(|m| !crate::shipping::CHECKOUT_SHIPPING_METHODS.contains(&m)) {
-            return refuse(
-                "shippingMethod",
-                "must be one of Kustom's shipping methods (PickUpPoint, Home, …)".into(),
-            );
+        let mut option = Map::new();
+        option.insert("id".into(), json!(id));
+        option.insert("name".into(), json!(name));
+        option.insert("price".into(), json!(price));
+        option.insert("tax_amount".into(), json!(tax_amount));
+        option.insert("tax_rate".into(), json!(tax_rate));
+        if let Some(method) = text("shippingMethod")? {
+            if !CHECKOUT_SHIPPING_METHODS.contains(&method.as_str()) {
+                return Err(refuse(
+                    "shippingMethod",
+                    "must be one of Kustom's shipping methods (PickUpPoint, Home, …)",
+                ));
+            }
+            option.insert("shipping_method".into(), json!(method));
         }
-        let preselected = offer.preselected == Some(true);
-        if preselected && options.iter().any(|o| o.preselected.is_some()) {
-            return refuse("preselected", "only one option can be preselected".into());
+        if offer.get("preselected").is_some_and(|p| p == true) {
+            if preselected {
+                return Err(refuse("preselected", "only one option can be preselected"));
+            }
+            preselected = true;
+            option.insert("preselected".into(), json!(true));
         }
-        let text = |value: &Option<String>| {
-            value
-                .as_deref()
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|t| truncate(t, MAX_NAME_CHARS))
-        };
-        let carrier = text(&offer.carrier);
-        let product = text(&offer.product).map(|name| CarrierProduct { name });
-        options.push(ShippingOption {
-            delivery_details: (carrier.is_some() || product.is_some())
-                .then_some(DeliveryDetails { carrier, product }),
-            description: text(&offer.description),
-            id: offer.id.trim().to_string(),
-            name: offer.name.trim().to_string(),
-            preselected: preselected.then_some(true),
-            price,
-            shipping_method: method.map(str::to_string),
-            tax_amount,
-            tax_rate,
-        });
+        if let Some(description) = text("description")? {
+            option.insert("description".into(), json!(description));
+        }
+        let mut details = Map::new();
+        if let Some(carrier) = text("carrier")? {
+            details.insert("carrier".into(), json!(carrier));
+        }
+        if let Some(product) = text("product")? {
+            details.insert("product".into(), json!({ "name": product }));
+        }
+        if !details.is_empty() {
+            option.insert("delivery_details".into(), Value::Object(details));
+        }
+        options.push(Value::Object(option));
     }
     Ok(Some(options))
 }
@@ -548,33 +603,13 @@ pub fn check(payload: &CartPayload) -> Result<(), AppError> {
 }
 
 /// Kustom's rules for `shipping_options` (Checkout spec `shipping_option`), and the line rules
-/// an option must meet to become the `shipping_fee` line Kustom adds when it is chosen.
-fn check_shipping_options(options: &[ShippingOption]) -> Result<(), AppError> {
-    let chars = |text: &str| text.chars().count();
+/// an option must meet to become the `shipping_fee` line Kustom adds when it is chosen. Only the
+/// fields the app sends, with the types it sends them in.
+fn check_shipping_options(options: &[Value]) -> Result<(), AppError> {
     let mut preselected = 0;
     for (index, option) in options.iter().enumerate() {
-        let text_fits = |text: &Option<String>| {
-            text.as_deref()
-                .is_none_or(|t| (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(t)))
-        };
-        let details = option.delivery_details.as_ref();
-        let fits = (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(&option.id))
-            && !options[..index].iter().any(|o| o.id == option.id)
-            && (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(&option.name))
-            && text_fits(&option.description)
-            && details.is_none_or(|d| text_fits(&d.carrier))
-            && details
-                .and_then(|d| d.product.as_ref())
-                .is_none_or(|p| (1..=KUSTOM_MAX_TEXT_CHARS).contains(&chars(&p.name)))
-            && option.preselected != Some(false)
-            && (0..=MAX_LINE_AMOUNT).contains(&option.price)
-            && (0..=MAX_TAX_RATE).contains(&option.tax_rate)
-            && option.tax_amount == line_tax(option.price, option.tax_rate)
-            && option
-                .shipping_method
-                .as_deref()
-                .is_none_or(|m| crate::shipping::CHECKOUT_SHIPPING_METHODS.contains(&m));
-        preselected += usize::from(option.preselected == Some(true));
+        let fits = option_fits(option) && !options[..index].iter().any(|o| o["id"] == option["id"]);
+        preselected += usize::from(option.get("preselected").is_some());
         if !fits || preselected > 1 {
             return Err(AppError::bad_input(
                 "payload",
@@ -583,6 +618,44 @@ fn check_shipping_options(options: &[ShippingOption]) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+fn option_fits(option: &Value) -> bool {
+    let Some(fields) = option.as_object() else {
+        return false;
+    };
+    let text = |value: &Value| {
+        value
+            .as_str()
+            .is_some_and(|t| (1..=KUSTOM_MAX_TEXT_CHARS).contains(&t.chars().count()))
+    };
+    let integer = |key: &str, range: std::ops::RangeInclusive<i64>| {
+        option[key].as_i64().is_some_and(|n| range.contains(&n))
+    };
+    let (price, rate) = (option["price"].as_i64(), option["tax_rate"].as_i64());
+    text(&option["id"])
+        && text(&option["name"])
+        && integer("price", 0..=MAX_LINE_AMOUNT)
+        && integer("tax_rate", 0..=MAX_TAX_RATE)
+        && price.zip(rate).map(|(p, r)| line_tax(p, r)) == option["tax_amount"].as_i64()
+        && fields.iter().all(|(key, value)| match key.as_str() {
+            "id" | "name" | "price" | "tax_rate" | "tax_amount" => true,
+            "description" => text(value),
+            "preselected" => value == true,
+            "shipping_method" => value
+                .as_str()
+                .is_some_and(|m| CHECKOUT_SHIPPING_METHODS.contains(&m)),
+            "delivery_details" => value.as_object().is_some_and(|details| {
+                details.iter().all(|(key, value)| match key.as_str() {
+                    "carrier" => text(value),
+                    "product" => {
+                        value.as_object().is_some_and(|p| p.len() == 1) && text(&value["name"])
+                    }
+                    _ => false,
+                })
+            }),
+            _ => false,
+        })
 }
 
 /// Whether `value` differs from the exact sum `sum`.

@@ -1,15 +1,14 @@
 //! Shipping chosen in Kustom's iframe (Kustom API reference §2.7; the cookbook's per-channel
 //! `kustomUsesShippingAssistant`, docs/shipping.md).
 //!
-//! - [`ShippingOption`]: what the app sends as `shipping_options` (built by `payload.rs` from the
-//!   carriers the cart offers; part of the sync payload, so it is hashed and kept in sync).
+//! - `shipping_options`, what the app sends, is built and checked by `payload.rs` from the
+//!   carriers the cart offers (part of the sync payload, so it is hashed and kept in sync).
 //! - [`SelectedShipping`]: the option the customer chose, read liberally from either API (the
 //!   Checkout API's `shipping_option`, Order Management's `SelectedShippingOptionDto`).
 //! - [`delivery_fields`]: the choice as the cart's `deliveryDynamicFields`, which Commerce copies
 //!   onto the order's delivery.
 
 use crate::decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 /// Kustom's `shipping_method` values for a checkout option (the first nine of OM's).
@@ -29,41 +28,6 @@ pub const CHECKOUT_SHIPPING_METHODS: [&str; 9] = [
 pub const MAX_TEXT_CHARS: usize = 255;
 /// Kustom's limit on a line amount, which a chosen option becomes (`payload::MAX_LINE_AMOUNT`).
 pub const MAX_PRICE: i64 = 100_000_000;
-
-/// One Kustom `shipping_option`, with exactly the fields the app sends. Fields are declared in
-/// sorted order of their JSON names: the payload prints as canonical JSON (`hash.rs`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShippingOption {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_details: Option<DeliveryDetails>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub id: String,
-    pub name: String,
-    /// Only ever `Some(true)`: Kustom's default is false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preselected: Option<bool>,
-    /// Tax included, minor units.
-    pub price: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping_method: Option<String>,
-    pub tax_amount: i64,
-    pub tax_rate: i64,
-}
-
-/// `delivery_details` (Checkout spec `DeliveryDetailsV1`), the parts a shop knows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryDetails {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub carrier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<CarrierProduct>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CarrierProduct {
-    pub name: String,
-}
 
 /// The option the customer chose in the iframe, as Kustom reports it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -132,11 +96,14 @@ pub fn read_selected(option: Option<&Value>) -> Result<Option<SelectedShipping>,
 /// The cart's `deliveryDynamicFields` with the customer's choice added (`kustom…` keys; the
 /// shop's own keys kept). Amounts in the currency's major units, like the platform's.
 pub fn delivery_fields(
-    existing: Option<&Map<String, Value>>,
+    existing: Option<&Value>,
     chosen: &SelectedShipping,
     exponent: u32,
 ) -> Map<String, Value> {
-    let mut fields = existing.cloned().unwrap_or_default();
+    let mut fields = existing
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let money = |minor: i64| Decimal::from_minor_units(minor, exponent).to_json_number();
     let mut put = |key: &str, value: Value| {
         fields.insert(key.into(), value);
@@ -179,24 +146,29 @@ fn text(value: Option<&Value>) -> Option<String> {
     (!cleaned.is_empty()).then(|| cleaned.chars().take(MAX_TEXT_CHARS).collect())
 }
 
-/// A pickup point's address on one line: "street, street 2, postal code city, COUNTRY".
+/// A pickup point's address on one line: "street, street 2, postal code, city, COUNTRY" (the
+/// Checkout API's `street_address2` or OM's `street_address__2`).
 fn address_line(address: &Value) -> Option<String> {
-    let part = |key: &str| text(address.get(key));
-    let town = [part("postal_code"), part("city")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let parts: Vec<String> = [
-        part("street_address"),
-        part("street_address2").or_else(|| part("street_address__2")),
-        (!town.is_empty()).then_some(town),
-        part("country").map(|c| c.to_ascii_uppercase()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    (!parts.is_empty()).then(|| parts.join(", ").chars().take(MAX_TEXT_CHARS).collect())
+    let mut line = String::new();
+    for key in [
+        "street_address",
+        "street_address2",
+        "street_address__2",
+        "postal_code",
+        "city",
+        "country",
+    ] {
+        if let Some(mut part) = text(address.get(key)) {
+            if key == "country" {
+                part.make_ascii_uppercase();
+            }
+            if !line.is_empty() {
+                line.push_str(", ");
+            }
+            line.push_str(&part);
+        }
+    }
+    (!line.is_empty()).then(|| line.chars().take(MAX_TEXT_CHARS).collect())
 }
 
 #[cfg(test)]
@@ -219,7 +191,7 @@ mod tests {
         assert_eq!(a, read_selected(Some(&om)).unwrap().unwrap());
         assert_eq!(
             a.pickup_point_address.as_deref(),
-            Some("Storgatan 1, 111 22 Stockholm, SE")
+            Some("Storgatan 1, 111 22, Stockholm, SE")
         );
         assert_eq!(a.carrier.as_deref(), Some("PostNord"));
         assert_eq!(a.product_id.as_deref(), Some("19"));
@@ -260,7 +232,7 @@ mod tests {
         };
         let mut existing = Map::new();
         existing.insert("doorCode".into(), json!("1234"));
-        let fields = delivery_fields(Some(&existing), &chosen, 3);
+        let fields = delivery_fields(Some(&Value::Object(existing)), &chosen, 3);
         assert_eq!(
             Value::Object(fields),
             json!({"doorCode": "1234", "kustomShippingOptionId": "dhl", "kustomShippingPrice": 1.25,

@@ -30,7 +30,7 @@ pub fn run(input: &Value) -> Output {
 fn step(input: &Value) -> Result<Output, Interrupt> {
     let envelope: Envelope = parse(input, "input")?;
     let now = Instant::parse(&envelope.now)?;
-    let cart: RenderedCart = parse(input, "cart")?;
+    let cart = RenderedCart::from_tree(input, "cart")?;
 
     if !payload::is_open(&cart) {
         return Ok(Output::done(

@@ -39,7 +39,7 @@ use crate::error::Code;
 use crate::error::{parse, AppError};
 use crate::fields::dynamic_key;
 use crate::host::{Call, DynamicFields, Effect, Step, Steps, TicketCommand};
-use crate::kustom::{self, OmOrder, OrderSummary, Outcome};
+use crate::kustom::{self, OrderSummary, Outcome};
 use crate::payload;
 use crate::settings::Settings;
 use crate::shipping::{delivery_fields, read_selected, SelectedShipping};
@@ -339,7 +339,9 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
     // it in Kustom's portal since; fraud review may have decided).
     let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
     let om = match kustom::classify(&reply) {
-        Outcome::Success(body) => match parse::<OmOrder>(&body, "Kustom order") {
+        // Read with the Checkout API's summary (the fields it decides on have the same names in
+        // both APIs): the full OM order's captures and refunds would add their parsers here.
+        Outcome::Success(body) => match parse::<OrderSummary>(&body, "Kustom order") {
             Ok(order) => Some(order),
             Err(error) => return Ok(OrderRead::Ended(unreadable(error))),
         },
@@ -353,7 +355,8 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
         .and_then(|om| om.fraud_status.clone())
         .or_else(|| checkout.as_ref().and_then(|c| c.fraud_status.clone()));
     let state = order_state(
-        om.as_ref().map(|om| om.status.as_str()),
+        om.as_ref()
+            .map(|om| om.status.as_deref().unwrap_or_default()),
         fraud_status.as_deref(),
     );
     let order = match (checkout, om) {
@@ -412,11 +415,8 @@ fn check_amount(cart: &RenderedCart, order_id: &str, order: &PaidOrder) -> Optio
             });
         }
     };
-    let expected = match payload::build(cart) {
-        Ok(expected) => (
-            expected.purchase_currency,
-            expected.order_amount.saturating_add(shipping),
-        ),
+    let expected = match payload::amount(cart) {
+        Ok((currency, amount)) => (currency, amount.saturating_add(shipping)),
         Err(refusal) => (format!("(cart unpayable: {})", refusal.code), -1),
     };
     if expected == (order.currency.clone(), order.amount) {
@@ -465,9 +465,10 @@ fn settle_fraud_review(
             let Outcome::Success(body) = kustom::classify(&reply) else {
                 return Ok(());
             };
-            match parse::<OmOrder>(&body, "Kustom order") {
+            match parse::<OrderSummary>(&body, "Kustom order") {
                 Ok(om) => {
-                    order_state(Some(&om.status), om.fraud_status.as_deref())
+                    let status = om.status.as_deref().unwrap_or_default();
+                    order_state(Some(status), om.fraud_status.as_deref())
                         == OrderState::Paid { pending: false }
                 }
                 Err(_) => false,

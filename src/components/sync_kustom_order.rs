@@ -217,7 +217,7 @@ fn read_cart(steps: &mut Steps, cart_id: &str) -> Step<Option<CartRecord>> {
 /// The payload stored with the cart's pending hash, if it is there and really hashes to it.
 fn stored_pending(cart: &CartRecord) -> Option<(String, CartPayload)> {
     let pending = cart.pending_hash.as_deref()?;
-    let payload: CartPayload = parse(cart.pending_payload.as_ref()?, "").ok()?;
+    let payload = CartPayload::from_tree(cart.pending_payload.as_ref()?).ok()?;
     (payload_hash(&payload) == pending && crate::payload::check(&payload).is_ok())
         .then(|| (pending.to_string(), payload))
 }

@@ -29,7 +29,7 @@ use crate::hash::short;
 use crate::host::{finish, Call, Envelope, Interrupt, Output, Rendered, Response, Step, Steps};
 use crate::kustom::CheckoutOrder;
 use crate::payload::{self, CartPayload, LineType, OrderLine};
-use crate::shipping::{self, SelectedShipping, ShippingOption};
+use crate::shipping::{self, SelectedShipping};
 use serde_json::{json, Value};
 
 pub const HOOK: &str = "OnKustomValidation";
@@ -210,21 +210,22 @@ fn merchant_part(order: &CheckoutOrder, chosen: Option<&SelectedShipping>) -> Ca
 /// or with carriers from Kustom's TMS, Kustom's own choice stands (its line was matched above).
 fn check_shipping(
     cart: &RenderedCart,
-    offered: Option<&[ShippingOption]>,
+    offered: Option<&[Value]>,
     chosen: Option<&SelectedShipping>,
 ) -> Result<(), (Code, &'static str, String)> {
     match (chosen, offered) {
         (None, Some([])) => Ok(()),
-        (None, _) if cart.uses_shipping_assistant() => Err((
+        // `build` has read the mode already: it is a boolean here.
+        (None, _) if cart.uses_shipping_assistant() == Ok(true) => Err((
             Code::ShippingNotChosen,
             TEXT_SHIPPING_NOT_CHOSEN,
             "no shipping option was chosen in Kustom's iframe".into(),
         )),
         (Some(chosen), Some(offered))
             if !offered.iter().any(|option| {
-                option.id == chosen.id
-                    && option.price == chosen.price
-                    && option.tax_amount == chosen.tax_amount
+                option["id"] == chosen.id.as_str()
+                    && option["price"] == chosen.price
+                    && option["tax_amount"] == chosen.tax_amount
             }) =>
         {
             Err((
