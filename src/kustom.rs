@@ -480,9 +480,10 @@ pub struct CheckoutOrder {
     pub selected_shipping_option: Option<Value>,
 }
 
-/// What the completion path decides on, read liberally from a Checkout API order: its status,
-/// amount and currency, fraud status, the cart it names, and the customer's addresses as trees
-/// (`customer.rs` reads them liberally). Not the lines, whose types Kustom extends (`digital`,
+/// What the completion path decides on, read liberally from a Checkout API order — or an Order
+/// Management one, whose fields of the same names mean the same (its `status` is OM's) — its
+/// status, amount and currency, fraud status, the cart it names, the customer's addresses and
+/// the chosen shipping option as trees (`customer.rs`, `shipping.rs` read them liberally). Not the lines, whose types Kustom extends (`digital`,
 /// `store_credit`, …), so nothing else can make a paid order unreadable.
 #[derive(Clone, Debug, Deserialize)]
 pub struct OrderSummary {

@@ -162,7 +162,8 @@ fn cart_part(cart: &RenderedCart) -> Result<(CartPayload, Money), AppError> {
                 ),
             ));
         }
-        order_total -= shipping.total;
+        // `orderTotal` includes tax: a tax-exclusive cart's shipping tax comes off it too.
+        order_total -= shipping.total + if cart.tax_included { 0 } else { shipping.tax };
         order_tax_total -= shipping.tax;
     } else {
         shipping_line(&shipping, &mut lines)?;
@@ -177,7 +178,10 @@ fn cart_part(cart: &RenderedCart) -> Result<(CartPayload, Money), AppError> {
     if order_amount < 0 {
         return Err(AppError::new(
             Code::NegativeOrderAmount,
-            format!("gift cards exceed the cart total: order amount would be {order_amount}"),
+            format!(
+                "the order amount would be {order_amount}: gift cards (or, with shipping in \
+                 the iframe, the cart's own rounding) exceed what is left to pay"
+            ),
         ));
     }
     let order_tax_amount = lines.tax_sum();
@@ -320,7 +324,7 @@ struct Shipping {
 }
 
 /// `tax_left` is the cart's tax after its items' tax: the shipping tax when the hook input
-/// carries none (tax-included carts).
+/// carries none.
 fn cart_shipping(cart: &RenderedCart, money: Money, tax_left: i64) -> Result<Shipping, AppError> {
     let total = money.optional(cart.shipping_total, "shippingTotal")?;
     let discount = money.optional(cart.shipping_discount, "shippingDiscount")?;
@@ -333,8 +337,8 @@ fn cart_shipping(cart: &RenderedCart, money: Money, tax_left: i64) -> Result<Shi
     let tax = match cart.shipping_tax {
         _ if total == 0 && discount == 0 => 0,
         Some(tax) => money.minor(tax, "shippingTax")?,
-        None if cart.tax_included => tax_left,
-        None => 0,
+        // Not in the hook input: what the items' tax leaves of the cart's.
+        None => tax_left,
     };
     Ok(Shipping {
         total,

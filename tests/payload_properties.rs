@@ -313,8 +313,7 @@ fn cart_strategy(min_lines: usize, per_unit_tax: f64) -> impl Strategy<Value = C
 
 /// What a component does with the hook input: parse the cart, then build the payload.
 fn build_json(input: &Value) -> Result<CartPayload, AppError> {
-    let cart: RenderedCart = parse(input, "cart")?;
-    build(&cart)
+    build(&RenderedCart::from_tree(input, "cart")?)
 }
 
 /// Kustom's arithmetic rules for an order, checked on any payload the builder returns.
@@ -1066,6 +1065,133 @@ proptest! {
             if let Ok(payload) = build(&rendered) {
                 check_kustom_rules(&payload, rendered.tax_included)?;
             }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipping chosen in Kustom's iframe (issue 15): the channel's `kustomUsesShippingAssistant`.
+// ---------------------------------------------------------------------------------------------
+
+/// A carrier the shop offers: its price in minor units (tax included in a tax-included cart,
+/// net otherwise) and its VAT rate.
+fn offers_strategy() -> impl Strategy<Value = Vec<(i64, i64)>> {
+    prop::collection::vec(
+        (
+            prop_oneof![1 => Just(0i64), 6 => 1..=20_000i64, 1 => 20_000..=2_000_000i64],
+            prop::sample::select(RATES.to_vec()),
+        ),
+        0..=4,
+    )
+}
+
+/// The cart on a channel with the flag on, offering `offers` (the first preselected).
+fn with_iframe_shipping(cart: &Cart, offers: &[(i64, i64)]) -> Value {
+    let mut json = cart.to_json();
+    json["channel"] = json!({"label": "Webshop", "kustomUsesShippingAssistant": true});
+    let offers: Vec<Value> = offers
+        .iter()
+        .enumerate()
+        .map(|(i, &(price, rate))| {
+            json!({"id": format!("carrier-{i}"), "name": format!("Carrier {i}"),
+                   "price": cart.amount(price), "tax": cart.amount(cart.tax_of(price, rate)),
+                   "preselected": i == 0, "shippingMethod": "Home"})
+        })
+        .collect();
+    json["shippingOptions"] = json!(offers);
+    json
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// With the flag on, the payload is the flag-off payload without its shipping line: the
+    /// cart's shipping (and, tax-exclusive, its tax) comes off `order_amount` to the minor unit,
+    /// in 0-, 2- and 3-decimal currencies; it still obeys Kustom's arithmetic and `check`; and
+    /// every offered carrier goes out at the shop's price with Kustom's tax formula.
+    #[test]
+    fn iframe_shipping_takes_exactly_the_carts_shipping_off(
+        cart in cart_strategy(1, 0.0),
+        offers in offers_strategy(),
+    ) {
+        let off = build_json(&cart.to_json()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let shipping_off = cart.shipping_total()
+            + if cart.tax_included { 0 } else { cart.shipping_tax() };
+        let on = build_json(&with_iframe_shipping(&cart, &offers));
+        if off.order_amount - shipping_off < 0 {
+            // The shop rounded a shipping-only cart down: nothing is left to pay for the goods.
+            prop_assert_eq!(on.map_err(|e| e.code.as_str()), Err("NEGATIVE_ORDER_AMOUNT"));
+            return Ok(());
+        }
+        let on = on.map_err(|e| TestCaseError::fail(format!("refused with the flag on: {e}")))?;
+        check_kustom_rules(&on, cart.tax_included)?;
+        prop_assert!(kustom::payload::check(&on).is_ok(), "{:?}", kustom::payload::check(&on));
+        prop_assert!(on.order_lines.iter().all(|l| l.kind != LineType::ShippingFee));
+        prop_assert_eq!(on.order_amount, off.order_amount - shipping_off);
+        let goods = |p: &CartPayload| -> Vec<_> {
+            p.order_lines.iter().filter(|l| l.kind == LineType::Physical).cloned().collect()
+        };
+        prop_assert_eq!(goods(&on), goods(&off));
+        let sent = on.shipping_options.clone().unwrap_or_default();
+        prop_assert_eq!(sent.len(), offers.len());
+        for (option, &(price, rate)) in sent.iter().zip(&offers) {
+            let tax = cart.tax_of(price, rate);
+            let expected_price = if cart.tax_included { price } else { price + tax };
+            prop_assert_eq!(option["price"].as_i64(), Some(expected_price));
+            let (sent_rate, sent_tax) = (option["tax_rate"].as_i64().unwrap(), option["tax_amount"].as_i64().unwrap());
+            prop_assert_eq!(sent_tax, kustom::payload::line_tax(expected_price, sent_rate));
+            if cart.tax_included {
+                prop_assert!((sent_tax - tax).abs() <= 1, "tax {} for the shop's {}", sent_tax, tax);
+            } else {
+                prop_assert_eq!(sent_tax, 0);
+            }
+        }
+        // Without the flag the offers are not sent, and the payload is what it always was.
+        let mut flag_off = with_iframe_shipping(&cart, &offers);
+        flag_off["channel"]["kustomUsesShippingAssistant"] = json!(false);
+        prop_assert_eq!(payload_hash(&build_json(&flag_off).unwrap()), payload_hash(&off));
+    }
+
+    /// Whatever carrier the customer picks, Kustom's order (the payload plus the `shipping_fee`
+    /// line Kustom adds for it) is approved by the validation callback, and one minor unit more
+    /// or less on the chosen option is refused: the amount check includes the chosen price.
+    #[test]
+    fn the_chosen_carrier_is_paid_exactly(
+        cart in cart_strategy(1, 0.0),
+        offers in offers_strategy().prop_filter("a carrier to choose", |o| !o.is_empty()),
+        pick in any::<Index>(),
+        drift in prop_oneof![Just(0i64), Just(1i64), Just(-1i64)],
+    ) {
+        let mut cart_json = with_iframe_shipping(&cart, &offers);
+        let order_id = "8cf27b55-53e8-6aba-9fb4-7c692e56ddee";
+        cart_json["fields"] = json!({"kustomOrderId": order_id});
+        let Ok(payload) = build_json(&cart_json) else {
+            return Ok(()); // refused (the property above says when): nothing to pay for
+        };
+        let options = payload.shipping_options.clone().unwrap();
+        let chosen = options[pick.index(options.len())].clone();
+        let mut selected = chosen.clone();
+        let (price, tax) = (chosen["price"].as_i64().unwrap() + drift, chosen["tax_amount"].as_i64().unwrap());
+        selected["price"] = json!(price);
+        let mut lines: Vec<Value> = payload.order_lines.iter().map(|l| json!(l)).collect();
+        lines.push(json!({"type": "shipping_fee", "reference": chosen["id"], "name": chosen["name"],
+            "quantity": 1, "unit_price": price, "tax_rate": chosen["tax_rate"], "total_amount": price,
+            "total_discount_amount": 0, "total_tax_amount": tax}));
+        let body = json!({"order_id": order_id, "status": "checkout_incomplete",
+            "purchase_currency": payload.purchase_currency, "order_amount": payload.order_amount + price,
+            "order_tax_amount": payload.order_tax_amount + tax, "order_lines": lines,
+            "shipping_options": options, "selected_shipping_option": selected,
+            "merchant_reference2": cart_json["cartId"]});
+        let input = json!({"route": {}, "query": {}, "headers": {}, "body": body,
+            "now": "2026-11-25T09:30:00Z", "settings": {"apiKey": "kco_test_api_x"},
+            "replies": [cart_json, []]});
+        let validate = kustom::components::by_id("ingresses/validate").unwrap();
+        let answer = (validate.run)(&input).to_json();
+        let status = answer["response"]["statusCode"].as_i64();
+        if drift == 0 {
+            prop_assert_eq!(status, Some(200), "{}", answer);
+        } else {
+            prop_assert_eq!(status, Some(400), "{}", answer);
         }
     }
 }

@@ -6,7 +6,10 @@
 //! 2. Built-in checks, each with its own code: the cart exists and is open; the order is the
 //!    cart's current Kustom order; its currency, amounts and lines equal the payload the cart
 //!    produces *now* (so nobody pays for a stale cart, e.g. one changed in another tab while
-//!    the sync was in flight).
+//!    the sync was in flight). The `shipping_fee` line Kustom adds for the shipping option the
+//!    customer chose in the iframe is matched against that choice and set aside; with the
+//!    channel's `kustomUsesShippingAssistant` a choice is required, and it must be one the cart
+//!    offers at its price (docs/shipping.md).
 //! 3. `triggerHook 'OnKustomValidation'`; the first `validationError` blocks the purchase.
 //! 4. Answer 200 to approve, or 400 `{error_type, error_text}` to keep the customer in the
 //!    checkout with `error_text` on screen.
