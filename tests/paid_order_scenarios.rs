@@ -367,7 +367,8 @@ impl World {
                         json!({"status": 200, "body": {"order_id": id, "status": order.om_status,
                                "fraud_status": order.fraud_status, "purchase_currency": "sek",
                                "order_amount": body["order_amount"], "remaining_authorized_amount": body["order_amount"],
-                               "billing_address": body["billing_address"]}})
+                               "billing_address": body["billing_address"],
+                               "selected_shipping_option": body["selected_shipping_option"]}})
                     }
                     ("GET", _, true) => json!({"status": 404, "body": ""}),
                     ("POST", true, _) => {
@@ -547,11 +548,21 @@ fn check_exactly_once(world: &World, trace: &str) {
     assert_eq!(world.customer["phone"], "+46701234567", "{trace}");
     assert_eq!(world.payments.len(), 1, "one payment after {trace}");
     assert_eq!(world.payments[0].1, id);
+    let chosen = &world.orders[&id].body["selected_shipping_option"];
+    let expected_amount = 46870 + chosen["price"].as_i64().unwrap_or(0);
     assert_eq!(
         world.payments[0].2,
-        json!(468.7),
-        "authorized the order amount"
+        json!(expected_amount as f64 / 100.0),
+        "authorized the order amount (with the shipping chosen in the iframe)"
     );
+    if !chosen.is_null() {
+        let delivery = &world.dynamic["deliveryDynamicFields"];
+        assert_eq!(
+            (&delivery["kustomShippingOptionId"], &delivery["doorCode"]),
+            (&chosen["id"], &json!("1234")),
+            "the completed cart's delivery carries the chosen option, and the shop's own data, after {trace}"
+        );
+    }
     assert_eq!(
         world.cart_state, "completed",
         "cart completed after {trace}"
@@ -1013,4 +1024,48 @@ fn bad_input_to_each_ingress_is_a_clear_error_and_writes_nothing() {
         );
         assert_eq!(before, after, "{ingress} {request} changed the world");
     }
+}
+
+/// Shipping chosen in Kustom's iframe (issue 15): the cart is on a channel with
+/// `kustomUsesShippingAssistant` and offers two carriers; the customer picks DHL (79.00) and
+/// pays. Confirm ∥ push, one crash anywhere: every run ends with one payment authorizing the
+/// goods plus DHL's price, and the completed cart's delivery data naming DHL (written in the
+/// completing batch, so never missing from a completed cart and never written to an open one).
+#[test]
+fn the_carrier_chosen_in_the_iframe_reaches_the_completed_cart_exactly_once() {
+    let mut world = World::new(3);
+    world.cart["channel"] = json!({"kustomUsesShippingAssistant": true});
+    world.cart["shippingOptions"] = json!([
+        {"id": "pn-ombud", "name": "PostNord Ombud", "price": 49, "tax": 9.8, "preselected": true},
+        {"id": "dhl-home", "name": "DHL Hem", "price": 79, "tax": 15.8, "carrier": "DHL"}]);
+    world.cart["deliveryDynamicFields"] = json!({"doorCode": "1234"});
+    let response = run_checkout(&mut world);
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let id = world.order_id();
+    let sent = &world.orders[&id].body;
+    assert_eq!(sent["shipping_options"][1]["price"], 7900, "{sent}");
+    assert!(sent["order_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["type"] != "shipping_fee"));
+    world.customer_pays();
+    let order = world.orders.get_mut(&id).unwrap();
+    let dhl = json!({"id": "dhl-home", "name": "DHL Hem", "price": 7900, "tax_amount": 1580,
+        "tax_rate": 2500, "delivery_details": {"carrier": "DHL"}});
+    order.body["order_lines"].as_array_mut().unwrap().push(json!({"type": "shipping_fee",
+        "reference": "dhl-home", "name": "DHL Hem", "quantity": 1, "unit_price": 7900, "tax_rate": 2500,
+        "total_amount": 7900, "total_discount_amount": 0, "total_tax_amount": 1580}));
+    order.body["order_amount"] = json!(order.body["order_amount"].as_i64().unwrap() + 7900);
+    order.body["order_tax_amount"] = json!(order.body["order_tax_amount"].as_i64().unwrap() + 1580);
+    order.body["selected_shipping_option"] = dhl;
+    let runs = explore(
+        world.clone(),
+        both(&world),
+        1,
+        String::new(),
+        &mut HashMap::new(),
+    );
+    println!("confirm ∥ push, carrier chosen in the iframe, one crash: {runs} interleavings");
+    assert!(runs > 1000, "{runs}");
 }
