@@ -241,7 +241,42 @@ pub fn extend_authorization(
     )
 }
 
+/// The longest `merchant_reference1` / `merchant_reference2` Order Management takes (its
+/// `Update merchant references` schema: 0..255 characters).
+pub const MAX_MERCHANT_REFERENCE_CHARS: usize = 255;
+
+/// `PATCH /ordermanagement/v1/orders/{order_id}/merchant-references`
+/// (`{merchant_reference1?, merchant_reference2?}`; a key that is present overwrites, one left
+/// out is kept): 204.
+pub fn update_merchant_references(
+    settings: &Settings,
+    order_id: &str,
+    body: Value,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    om_write(
+        "PATCH",
+        settings,
+        order_id,
+        "/merchant-references",
+        Some(body),
+        idempotency_key,
+    )
+}
+
 fn om_post(
+    settings: &Settings,
+    order_id: &str,
+    path: &str,
+    body: Option<Value>,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    om_write("POST", settings, order_id, path, body, idempotency_key)
+}
+
+/// A write to Order Management (POST or PATCH), with its idempotency key.
+fn om_write(
+    method: &str,
     settings: &Settings,
     order_id: &str,
     path: &str,
@@ -251,7 +286,7 @@ fn om_post(
     let mut headers = headers(settings)?;
     headers.insert("Klarna-Idempotency-Key".into(), idempotency_key.into());
     Ok(Call::Http {
-        method: "POST".into(),
+        method: method.into(),
         url: om_url(settings, order_id, path)?,
         headers,
         body,
@@ -319,6 +354,13 @@ pub struct OmOrder {
     pub billing_address: Option<Value>,
     #[serde(default)]
     pub shipping_address: Option<Value>,
+    /// The order number Kustom shows the customer (the platform's, once `setKustomOrderNumber`
+    /// ran; the cart id for orders from before that).
+    #[serde(default)]
+    pub merchant_reference1: Option<String>,
+    /// The cart id, for orders created since it moved there.
+    #[serde(default)]
+    pub merchant_reference2: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
