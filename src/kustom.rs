@@ -146,6 +146,37 @@ pub fn shipping_info(entries: &Value) -> (Vec<Value>, Vec<String>) {
     (kept, dropped)
 }
 
+/// `shipping_info` as a job's parameters carry it (Kustom's shape, made by [`shipping_info`] in
+/// the rule): a job sends it only if Kustom takes all of it — the parameters are the host's to
+/// keep, so they are checked again, never trusted.
+pub fn checked_shipping_info(info: &Value) -> Result<(), AppError> {
+    let text = |entry: &Value, key: &str, max: usize, required: bool| match entry.get(key) {
+        None => !required,
+        Some(Value::String(text)) => !text.is_empty() && text.chars().count() <= max,
+        Some(_) => false,
+    };
+    let ok = info.as_array().is_some_and(|entries| {
+        (1..=500).contains(&entries.len())
+            && entries.iter().all(|entry| {
+                entry.is_object()
+                    && text(entry, "shipping_company", 100, true)
+                    && text(entry, "tracking_number", 100, true)
+                    && text(entry, "tracking_uri", 1024, false)
+                    && entry.get("shipping_method").is_none_or(|method| {
+                        method.as_str().is_some_and(|m| SHIPPING_METHODS.contains(&m))
+                    })
+            })
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            "shippingInfo",
+            "is not a shipping_info Kustom takes (1–500 entries, carrier and number 1–100 characters)",
+        ))
+    }
+}
+
 /// Client timeout for Order Management calls (plugins use 10 s).
 pub const OM_TIMEOUT_MS: u32 = 10_000;
 
@@ -812,6 +843,24 @@ mod tests {
         let blank = order(json!({"merchant_reference1": "cart-c", "merchant_reference2": ""}));
         assert_eq!(blank.cart_reference(), Some("cart-c"));
         assert_eq!(order(json!({})).cart_reference(), None);
+    }
+
+    #[test]
+    fn shipping_info_from_a_jobs_parameters_is_checked_again() {
+        let (made, _) = shipping_info(&json!([{"shippingCompany": "PostNord", "trackingNumber": "0037",
+            "trackingUri": "https://t.example/0037", "shippingMethod": "PickUpPoint"}]));
+        assert!(checked_shipping_info(&Value::Array(made)).is_ok());
+        for bad in [
+            json!("0b7c2f8e"),
+            json!([]),
+            json!([{"shipping_company": "PostNord"}]),
+            json!([{"shipping_company": "PostNord", "tracking_number": ""}]),
+            json!([{"shipping_company": "P", "tracking_number": "1", "shipping_method": "Drone"}]),
+            json!([{"shipping_company": "P", "tracking_number": "1".repeat(101)}]),
+            json!([7]),
+        ] {
+            assert!(checked_shipping_info(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

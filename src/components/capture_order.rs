@@ -251,6 +251,9 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
             )
         })?;
     kustom::checked_order_id(&parameters.kustom_order_id)?;
+    if let Some(info) = &parameters.shipping_info {
+        kustom::checked_shipping_info(info)?;
+    }
     if parameters.payment_id.is_empty() {
         return Err(AppError::bad_input("paymentId", "is empty"));
     }
