@@ -385,8 +385,15 @@ pub struct OmOrder {
     pub billing_address: Option<Value>,
     #[serde(default)]
     pub shipping_address: Option<Value>,
-    /// The order number Kustom shows the customer (the platform's, once `setKustomOrderNumber`
-    /// ran; the cart id for orders from before that).
+}
+
+/// An Order Management order as the order-number job reads it: its status and merchant
+/// references only (a struct of its own, so that the other jobs' modules do not grow).
+#[derive(Clone, Debug, Deserialize)]
+pub struct OmReferences {
+    pub status: String,
+    /// The order number Kustom shows the customer: the platform's, once `setKustomOrderNumber`
+    /// ran; the cart id for orders from before the cart id moved to reference 2.
     #[serde(default)]
     pub merchant_reference1: Option<String>,
     /// The cart id, for orders created since it moved there.
@@ -403,16 +410,17 @@ pub struct OmRefund {
     pub reference: Option<String>,
 }
 
-/// Reads the Order Management order for a job. Anything but a readable order ends the run
-/// (`Interrupt::Finish`): a transient failure with `retry(reason)`, an unreadable answer or any
-/// other failure with `stop(code, why)`. The capture, refund and release jobs share it.
-pub fn read_om_order_or_end(
+/// Reads the Order Management order for a job, as `T` ([`OmOrder`], or [`OmReferences`]).
+/// Anything but a readable order ends the run (`Interrupt::Finish`): a transient failure with
+/// `retry(reason)`, an unreadable answer or any other failure with `stop(code, why)`. The
+/// capture, refund, release and order-number jobs share it.
+pub fn read_om_order_or_end<T: serde::de::DeserializeOwned>(
     steps: &mut Steps,
     settings: &Settings,
     order_id: &str,
     retry: impl FnOnce(&str) -> Output,
     stop: impl FnOnce(Code, &str) -> Output,
-) -> Step<OmOrder> {
+) -> Step<T> {
     let reply = steps.http(read_om_order(settings, order_id)?)?;
     let ended = match classify(&reply) {
         Outcome::Success(body) => match crate::error::parse(&body, "Kustom order") {

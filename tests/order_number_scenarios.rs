@@ -420,8 +420,8 @@ fn no_kustom_request_for_an_order_paid_otherwise() {
 
 #[test]
 fn an_order_number_kustom_would_refuse_is_never_sent() {
-    let long = "9".repeat(256);
-    for number in ["", "  ", " O10042", "O10042\r\n", "O1\u{7}0042", long.as_str()] {
+    let (long, wide) = ("9".repeat(256), "😀".repeat(128)); // 256 UTF-16 units
+    for number in ["", "  ", " O10042", "O10042\r\n", "O1\u{7}0042", &long, &wide] {
         let mut world = Platform::new(kustom_payment(), Some(CART), Some(CART));
         world.create_order(number);
         world.settle();

@@ -4,9 +4,10 @@
 //! carts (validate, push).
 //!
 //! 1. The order's payments (graph query): no Kustom payment → nothing to do, nothing sent.
-//! 2. The number is checked ([`order_number_problem`]): Kustom takes up to 255 characters; the
-//!    app sends only clean text (not empty, no control characters, not blank at either end) —
-//!    else `ORDER_NUMBER_INVALID` on the payment, nothing sent.
+//! 2. The number is checked ([`order_number_problem`]): Kustom takes up to 255 characters (the
+//!    app counts UTF-16 units, the stricter reading); the app sends only clean text (not empty,
+//!    no control characters, not blank at either end) — else `ORDER_NUMBER_INVALID` on the
+//!    payment, nothing sent.
 //! 3. The Order Management order: `merchant_reference1` is the number already → done (a second
 //!    run, or a retry after a PATCH applied unseen).
 //! 4. `PATCH …/merchant-references {merchant_reference1}` under a `Klarna-Idempotency-Key` derived
@@ -28,7 +29,7 @@ use crate::error::{parse, AppError, Code};
 use crate::host::{finish, Envelope, Output, Step, Steps, TicketCommand};
 use crate::instant::Instant;
 use crate::jobs::{OrderNumberJobParameters, ORDER_NUMBER_JOB};
-use crate::kustom::{self, Outcome, MAX_MERCHANT_REFERENCE_CHARS};
+use crate::kustom::{self, OmReferences, Outcome, MAX_MERCHANT_REFERENCE_CHARS};
 use crate::payment::{self, PaymentNode};
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
@@ -67,7 +68,7 @@ fn step(input: &Value) -> Step {
     if let Some(problem) = order_number_problem(&p.order_number) {
         return Ok(stop(&target, Code::OrderNumberInvalid, &problem, log));
     }
-    let order = kustom::read_om_order_or_end(
+    let order: OmReferences = kustom::read_om_order_or_end(
         &mut steps,
         &job.settings,
         &target.kustom_order_id,
@@ -126,14 +127,16 @@ fn step(input: &Value) -> Step {
 
 /// Why `number` cannot be Kustom's `merchant_reference1`, if it cannot. The number is sent as
 /// the platform gave it or not at all: never trimmed or cut, so Kustom never shows a number the
-/// platform does not know.
+/// platform does not know. Its length is counted in UTF-16 units, as a Java service counts a
+/// string (the OM spec's 255 "characters" are code points; UTF-16 units are never fewer, so a
+/// number within that count passes either reading).
 pub fn order_number_problem(number: &str) -> Option<String> {
-    let chars = number.chars().count();
+    let units = number.encode_utf16().count();
     if number.trim().is_empty() {
         Some("the order number is empty".into())
-    } else if chars > MAX_MERCHANT_REFERENCE_CHARS {
+    } else if units > MAX_MERCHANT_REFERENCE_CHARS {
         Some(format!(
-            "the order number has {chars} characters; Kustom takes at most {MAX_MERCHANT_REFERENCE_CHARS}"
+            "the order number has {units} characters (UTF-16 units); Kustom takes at most {MAX_MERCHANT_REFERENCE_CHARS}"
         ))
     } else if number.trim() != number {
         Some("the order number begins or ends with white space".into())
@@ -214,9 +217,10 @@ mod tests {
         for good in ["O10042", "10001", "Ordre 42", "注文-7", &"9".repeat(255)] {
             assert_eq!(order_number_problem(good), None, "{good}");
         }
-        // 255 characters of four bytes each: Kustom counts characters, not bytes.
-        assert_eq!(order_number_problem(&"😀".repeat(255)), None);
-        assert!(order_number_problem(&"😀".repeat(256))
+        // Counted as Kustom's Java service counts: 255 UTF-16 units, not bytes, not code points.
+        assert_eq!(order_number_problem(&"é".repeat(255)), None);
+        assert_eq!(order_number_problem(&"😀".repeat(127)), None);
+        assert!(order_number_problem(&"😀".repeat(128))
             .unwrap()
             .contains("256 characters"));
         for bad in ["", "   ", " O1", "O1\n", "O\u{0}1", "O\u{1b}[31m1", "O\u{85}1"] {
