@@ -163,7 +163,9 @@ pub fn checked_shipping_info(info: &Value) -> Result<(), AppError> {
                     && text(entry, "tracking_number", 100, true)
                     && text(entry, "tracking_uri", 1024, false)
                     && entry.get("shipping_method").is_none_or(|method| {
-                        method.as_str().is_some_and(|m| SHIPPING_METHODS.contains(&m))
+                        method
+                            .as_str()
+                            .is_some_and(|m| SHIPPING_METHODS.contains(&m))
                     })
             })
     });
@@ -855,8 +857,10 @@ mod tests {
 
     #[test]
     fn shipping_info_from_a_jobs_parameters_is_checked_again() {
-        let (made, _) = shipping_info(&json!([{"shippingCompany": "PostNord", "trackingNumber": "0037",
-            "trackingUri": "https://t.example/0037", "shippingMethod": "PickUpPoint"}]));
+        let (made, _) = shipping_info(
+            &json!([{"shippingCompany": "PostNord", "trackingNumber": "0037",
+            "trackingUri": "https://t.example/0037", "shippingMethod": "PickUpPoint"}]),
+        );
         assert!(checked_shipping_info(&Value::Array(made)).is_ok());
         for bad in [
             json!("0b7c2f8e"),

@@ -301,7 +301,11 @@ impl Platform {
         let keys: std::collections::HashSet<&String> =
             self.kustom.patches.iter().map(|(_, key)| key).collect();
         assert!(keys.len() <= 1, "several idempotency keys: {keys:?}");
-        assert!(self.kustom.applied <= 1, "applied {} times", self.kustom.applied);
+        assert!(
+            self.kustom.applied <= 1,
+            "applied {} times",
+            self.kustom.applied
+        );
     }
 
     fn assert_settled(&self, cart_reference2: Option<&str>) {
@@ -412,7 +416,11 @@ fn no_kustom_request_for_an_order_paid_otherwise() {
             world.create_order(number);
             world.settle();
             assert_eq!(world.kustom.requests, 0, "{payments}");
-            assert!(world.activity.is_empty(), "{payments}: {:?}", world.activity);
+            assert!(
+                world.activity.is_empty(),
+                "{payments}: {:?}",
+                world.activity
+            );
             assert_eq!(world.kustom.reference1.as_deref(), Some(CART));
         }
     }
@@ -421,7 +429,15 @@ fn no_kustom_request_for_an_order_paid_otherwise() {
 #[test]
 fn an_order_number_kustom_would_refuse_is_never_sent() {
     let (long, wide) = ("9".repeat(256), "😀".repeat(128)); // 256 UTF-16 units
-    for number in ["", "  ", " O10042", "O10042\r\n", "O1\u{7}0042", &long, &wide] {
+    for number in [
+        "",
+        "  ",
+        " O10042",
+        "O10042\r\n",
+        "O1\u{7}0042",
+        &long,
+        &wide,
+    ] {
         let mut world = Platform::new(kustom_payment(), Some(CART), Some(CART));
         world.create_order(number);
         world.settle();
@@ -449,7 +465,10 @@ fn kustom_down_for_good_retries_three_times_then_logs_once() {
     while !world.queue.is_empty() {
         // Every Kustom call of this run answers 503.
         let run = world.queue[0].clone();
-        assert_eq!(run.parameters["orderNumber"], NUMBER, "a retry carries the same number");
+        assert_eq!(
+            run.parameters["orderNumber"], NUMBER,
+            "a retry carries the same number"
+        );
         assert_eq!(run.parameters["orderId"], PLATFORM_ORDER);
         world.fault = Some(Fault::Unavailable(world.calls + 1));
         while !world.step(0) {}

@@ -84,7 +84,10 @@ fn step(input: &Value) -> Step {
         return Ok(Output::done(vec![], log));
     }
     let mut body = json!({ "merchant_reference1": p.order_number });
-    let second_empty = order.merchant_reference2.as_deref().is_none_or(str::is_empty);
+    let second_empty = order
+        .merchant_reference2
+        .as_deref()
+        .is_none_or(str::is_empty);
     if let Some(cart_id) = first.filter(|r| second_empty && kustom::is_cart_id(r)) {
         // An order from before the cart id moved to reference 2: keep the cart findable.
         body["merchant_reference2"] = json!(cart_id);
@@ -223,7 +226,15 @@ mod tests {
         assert!(order_number_problem(&"😀".repeat(128))
             .unwrap()
             .contains("256 characters"));
-        for bad in ["", "   ", " O1", "O1\n", "O\u{0}1", "O\u{1b}[31m1", "O\u{85}1"] {
+        for bad in [
+            "",
+            "   ",
+            " O1",
+            "O1\n",
+            "O\u{0}1",
+            "O\u{1b}[31m1",
+            "O\u{85}1",
+        ] {
             assert!(order_number_problem(bad).is_some(), "{bad:?}");
         }
     }
