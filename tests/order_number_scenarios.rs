@@ -61,6 +61,8 @@ struct FakeOm {
     applied: usize,
     /// A request that timed out, applied after the next one is answered.
     held: Option<Value>,
+    /// The order is cancelled right after the next read is answered.
+    cancel_after_read: bool,
     /// Every request of any kind.
     requests: usize,
 }
@@ -93,7 +95,13 @@ impl FakeOm {
         let url = call["url"].as_str().unwrap();
         assert!(url.contains(KUSTOM_ORDER), "{url}");
         match call["method"].as_str().unwrap() {
-            "GET" => json!({"status": 200, "body": self.order()}),
+            "GET" => {
+                let reply = json!({"status": 200, "body": self.order()});
+                if std::mem::take(&mut self.cancel_after_read) {
+                    self.status = "CANCELLED";
+                }
+                reply
+            }
             "PATCH" => {
                 assert!(url.ends_with("/merchant-references"), "{url}");
                 support::check_kustom_request(call).unwrap();
@@ -163,6 +171,7 @@ impl Platform {
                 patches: vec![],
                 applied: 0,
                 held: None,
+                cancel_after_read: false,
                 requests: 0,
             },
             queue: vec![],
@@ -447,9 +456,17 @@ fn an_order_number_kustom_would_refuse_is_never_sent() {
 }
 
 #[test]
-fn a_cancelled_order_is_refused_once_and_logged() {
+fn a_cancelled_order_is_left_alone_and_a_cancel_after_the_read_is_logged_once() {
+    // Cancelled before the job reads it (a fraud rejection, the merchant): nothing sent or logged.
     let mut world = Platform::new(kustom_payment(), Some(CART), Some(CART));
     world.kustom.status = "CANCELLED";
+    world.create_order(NUMBER);
+    world.settle();
+    assert_eq!(world.kustom.patches.len(), 0);
+    assert!(world.activity.is_empty(), "{:?}", world.activity);
+    // Cancelled between the read and the PATCH: Kustom's 403 is logged on the payment, once.
+    let mut world = Platform::new(kustom_payment(), Some(CART), Some(CART));
+    world.kustom.cancel_after_read = true;
     world.create_order(NUMBER);
     world.settle();
     assert_eq!(world.kustom.patches.len(), 1);

@@ -9,7 +9,8 @@
 //!    no control characters, not blank at either end) — else `ORDER_NUMBER_INVALID` on the
 //!    payment, nothing sent.
 //! 3. The Order Management order: `merchant_reference1` is the number already → done (a second
-//!    run, or a retry after a PATCH applied unseen).
+//!    run, or a retry after a PATCH applied unseen); the order is cancelled → done (Kustom
+//!    would refuse, and the cancellation is what the merchant hears of).
 //! 4. `PATCH …/merchant-references {merchant_reference1}` under a `Klarna-Idempotency-Key` derived
 //!    from the Kustom order and the number. A key left out is kept by Kustom (the OM spec: "Old
 //!    reference will be overwritten if this field is present"), so `merchant_reference2` is left
@@ -75,6 +76,15 @@ fn step(input: &Value) -> Step {
         |reason| retry(&job, &target, reason, log.clone()),
         |code, why| stop(&target, code, why, log.clone()),
     )?;
+    if order.status.eq_ignore_ascii_case("CANCELLED") {
+        // Kustom refuses to change a cancelled order's references (403 NOT_ALLOWED), and the
+        // cancellation is what the merchant hears of: nothing to send, nothing to record.
+        log.push(format!(
+            "Kustom order {} is cancelled: its merchant references stay as they are",
+            target.kustom_order_id
+        ));
+        return Ok(Output::done(vec![], log));
+    }
     let first = order.merchant_reference1.as_deref();
     if first == Some(p.order_number.as_str()) {
         log.push(format!(

@@ -219,6 +219,8 @@ for (const [decision, expected] of [["ACCEPTED", "successful"], ["REJECTED", "fa
     assert.match(order.merchant_urls.notification, /\/ingress\/kustom\/notification\?kustom_order_id=/, "notification URL registered");
     assert.equal((await w.control(`/orders/${orderId}/complete`, { fraud_status: "PENDING", push: false })).status, 200);
     assert.equal((await confirm(w, cartId)).status, 200);
+    await w.idle(); // the order number reaches Kustom while the review runs, as it does when Kustom takes its time
+    assert.equal((await w.kustom(`/ordermanagement/v1/orders/${orderId}`)).merchant_reference1, Object.values((await w.state()).orders)[0].orderNumber);
     assert.equal((await w.control(`/orders/${orderId}/fraud`, { fraud_status: decision })).status, 200);
     const payment = async () => Object.values((await w.state()).payments).find((p) => p.externalReference === orderId);
     await waitFor(async () => (await payment()).authorizations[0].authorizationState === expected, 10_000, `the authorization ${expected}`);
