@@ -353,7 +353,9 @@ export async function startEmulator(options = {}) {
   function omOperation(method, id, sub, body, base) {
     const co = state.orders.get(id), om = co?.om;
     if (!om) { // the OM spec's refund routes answer an unknown order with NOT_FOUND, the others with NO_SUCH_ORDER
-      return sub.startsWith('/refunds') ? error(404, 'NOT_FOUND', `Order ${id} cannot be found`) : error(404, 'NO_SUCH_ORDER', `Order ${id} cannot be found`);
+      if (sub.startsWith('/refunds')) return error(404, 'NOT_FOUND', `Order ${id} cannot be found`);
+      if (sub === '/merchant-references') return error(404, 'NO_SUCH_ORDER', 'Order cannot be found. Merchant references cannot be updated.');
+      return error(404, 'NO_SUCH_ORDER', `Order ${id} cannot be found`);
     }
     refresh(om);
     const orderUrl = `${base}/ordermanagement/v1/orders/${id}`;
@@ -426,6 +428,10 @@ export async function startEmulator(options = {}) {
         return reply(204);
       }
       case 'PATCH /merchant-references':
+        // The OM spec's `Update merchant references`: an object; each reference 0..255, and a
+        // key that is present overwrites (one left out is kept). Lengths in UTF-16 units, as
+        // Kustom's Java service counts them.
+        if (!isObj(body)) return error(400, 'BAD_VALUE', 'Bad value: request body (must be a JSON object)');
         if (om.status === 'CANCELLED') return error(403, 'NOT_ALLOWED', 'Can not update a cancelled order');
         for (const k of ['merchant_reference1', 'merchant_reference2']) {
           if (body[k] !== undefined && (typeof body[k] !== 'string' || body[k].length > 255)) return error(400, 'BAD_VALUE', `Bad value: ${k}`);

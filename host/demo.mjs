@@ -1,10 +1,11 @@
 // The main job end to end: the built modules in the reference host, talking HTTP on the
 // loopback to the Kustom emulator. Prints a readable trace; exits non-zero if a step does not
-// hold. Run it with `bash scripts/demo.sh` (builds the package first). create cart → checkout (snippet) → cart changes (sync: pending and synced hashes
-// converge) → the customer pays (validation runs) → confirm and push both arrive → one payment,
-// cart completed, order acknowledged → a partial capture with tracking (a mug is out of stock)
-// → Kustom shows it → a T-shirt comes back: a partial refund → the delivery completes: what is
-// left authorized is released.
+// hold. Run it with `bash scripts/demo.sh` (builds the package first). create cart → checkout
+// (snippet) → cart changes (sync: pending and synced hashes converge) → the customer pays
+// (validation runs) → confirm and push both arrive → one payment, cart completed, order
+// acknowledged → the platform's order number becomes Kustom's merchant_reference1 → a partial
+// capture with tracking (a mug is out of stock) → Kustom shows it → a T-shirt comes back: a
+// partial refund → the delivery completes: what is left authorized is released.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,17 +82,22 @@ try {
   console.log(`    bill to ${line(done.invoiceRecipient)}; email ${done.email}; phone ${done.phone}`);
   const inspect = await kustom(`/__emulator/orders/${orderId}`);
   check(inspect.acknowledgements.length > 0, "order acknowledged at Kustom: it sends no more pushes");
-  check(inspect.om.merchant_reference2 === cartId, `Kustom's merchant references: merchant_reference1 ${inspect.om.merchant_reference1}, merchant_reference2 ${inspect.om.merchant_reference2} (the cart)`);
 
   const paymentId = payments[0].paymentId;
   const omOrder = () => kustom(`/ordermanagement/v1/orders/${orderId}`, { headers: { authorization: `Basic ${apiKey}` } });
+  step("the platform made the order from the cart: its number becomes the order number Kustom shows the customer");
+  const platformOrder = Object.values(host.state.orders).find((o) => o.cartId === cartId);
+  let om = await omOrder();
+  check(om.merchant_reference1 === platformOrder.orderNumber, `Kustom's merchant_reference1: ${om.merchant_reference1}, the platform's order number (OnOrderCreated → setKustomOrderNumber)`);
+  check(om.merchant_reference2 === cartId, `Kustom's merchant_reference2: ${om.merchant_reference2}, the cart, where the push and validation find it`);
+
   const mugPrice = 80.91; // 89.90 less the 10 % coupon
   step("the goods ship, but one mug is out of stock: the platform captures the rest, with the parcel's tracking");
   const shipped = Math.round((payments[0].authorizations[0].amount - mugPrice) * 100) / 100;
   const shippingInfo = [{ shippingCompany: "PostNord SE", trackingNumber: "00370712345678901234", shippingMethod: "PickUpPoint" }];
   const capture = await call("POST", `/admin/payments/${paymentId}/captures`, { amount: shipped, shippingInfo });
   await host.idle();
-  let om = await omOrder();
+  om = await omOrder();
   check(om.captures.length === 1 && om.captured_amount === Math.round(shipped * 100), `Kustom shows capture ${om.captures[0]?.capture_id} of SEK ${om.captured_amount / 100} (${om.status}), SEK ${om.remaining_authorized_amount / 100} still authorized`);
   check(om.captures[0].shipping_info[0]?.tracking_number === shippingInfo[0].trackingNumber, `tracking ${shippingInfo[0].shippingCompany} ${shippingInfo[0].trackingNumber} on the capture`);
   check(host.state.payments[paymentId].captures[0].state === "completed", `the platform's capture ${capture.body.paymentCaptureId} completed by the charge`);
@@ -106,7 +112,6 @@ try {
   check(host.state.payments[paymentId].captures[0].remainingAmount === 0, "the capture's balance is back at zero");
 
   step("the delivery completes: an hour later, what is left authorized is released");
-  const platformOrder = Object.values(host.state.orders).find((o) => o.cartId === cartId);
   await call("POST", `/admin/orders/${platformOrder.orderId}/complete-delivery`, {});
   await host.idle();
   om = await omOrder();

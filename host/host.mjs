@@ -154,6 +154,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     const kind = actorType === "ticket" ? "carts" : "payments";
     const before = actorId && state[kind][actorId] ? structuredClone(state[kind][actorId]) : undefined;
     const data = {};
+    const createdOrders = []; // by a `complete` in this batch: kept, and announced, only if it commits
     try {
       for (const message of messages) {
         if (actorType === "ticket") {
@@ -166,7 +167,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
             if (!cart.relations.some((r) => r.key === "payments")) throw { code: "NO_PAYMENT", message: "a cart completes with its payment" };
             cart.state = "completed";
             event(`cart ${actorId} completed`);
-            createOrder(cart);
+            createdOrders.push(createOrder(cart));
           } else throw { code: "INVALID_MESSAGE_BODY", message: message.type };
           data[message.type] = data[message.type] ?? "OK";
         } else if (actorType === "payment") {
@@ -192,14 +193,21 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       }
     } catch (error) {
       if (before) state[kind][actorId] = before; else if (actorId) delete state[kind][actorId]; // a payment created in this batch
+      for (const orderId of createdOrders) delete state.orders[orderId];
       return { actorId: null, paths: [], data: {}, errors: [{ code: error.code ?? "ERROR", message: error.message ?? String(error) }] };
     }
     store.changed(kind, actorId);
     store.commit();
+    // After the commit, as the platform's After hooks: the new order's rules (the order number at Kustom).
+    for (const orderId of createdOrders) {
+      queueMicrotask(() => fireHook("OnOrderCreated", { order: structuredClone(state.orders[orderId]) })
+        .catch((error) => event(`OnOrderCreated for order ${orderId} failed in the host: ${error.message}`)));
+    }
     return { actorId, paths: [], data, errors: [] };
   }
-  /// Commerce's cart-to-order step, reduced to what the app reads: the order, its state, one
-  /// delivery, and the cart's payments (the order's payments in the graph).
+  /// Commerce's cart-to-order step, reduced to what the app reads: the order, its number, its
+  /// state, one delivery, and the cart's payments (the order's payments in the graph). The caller
+  /// fires `OnOrderCreated {order}` once the batch that completed the cart commits.
   function createOrder(cart) {
     const orderId = randomUUID();
     state.orders[orderId] = { orderId, orderNumber: `O${10000 + Object.keys(state.orders).length}`, orderState: "confirmed", cartId: cart.cartId,
@@ -207,7 +215,8 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       deliveries: [{ deliveryId: randomUUID(), deliveryNumber: "D1", deliveryState: "pending", orderLines: [] }] };
     for (const paymentId of state.orders[orderId].paymentIds) if (state.payments[paymentId]) state.payments[paymentId].orderId = orderId;
     store.changed("orders");
-    event(`order ${orderId} created from cart ${cart.cartId}`);
+    event(`order ${orderId} (${state.orders[orderId].orderNumber}) created from cart ${cart.cartId}`);
+    return orderId;
   }
   /// `refund`: registers a refund of a capture's over-charge — the capture's balance rises by the
   /// amount, and the platform fires OnPaymentCapture for the update. [I] A refund whose

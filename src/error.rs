@@ -96,7 +96,7 @@ codes! {
     AddressRefused = "ADDRESS_REFUSED",
 
     // --- validation callback (Kustom shows the customer a text; the code is logged)
-    /// The order names no cart (`merchant_reference1` missing or not a cart id).
+    /// The order names no cart (neither `merchant_reference2` nor `merchant_reference1` is a cart id).
     CartReferenceMissing = "CART_REFERENCE_MISSING",
     /// The cart cannot be sent to Kustom as it is now.
     CartNotPayable = "CART_NOT_PAYABLE",
@@ -135,6 +135,13 @@ codes! {
     ReleaseNotAllowed = "RELEASE_NOT_ALLOWED",
     /// Captures were still pending on the payment for a day: the authorization was not released.
     CapturesPending = "CAPTURES_PENDING",
+
+    // --- the order number at Kustom (logged on the payment)
+    /// The platform's order number cannot be Kustom's `merchant_reference1` (empty, longer than
+    /// 255 characters, blank at either end or holding control characters): nothing sent.
+    OrderNumberInvalid = "ORDER_NUMBER_INVALID",
+    /// Kustom refused to update the order's merchant references (`NOT_ALLOWED`: a cancelled order).
+    MerchantReferencesNotAllowed = "MERCHANT_REFERENCES_NOT_ALLOWED",
 }
 
 impl std::fmt::Display for Code {

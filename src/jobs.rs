@@ -13,8 +13,10 @@ pub const CAPTURE_JOB: &str = "captureOrder";
 pub const WATCHDOG_JOB: &str = "watchKustomOrder";
 /// `refundOrder`, scheduled by the `refund` rule.
 pub const REFUND_JOB: &str = "refundOrder";
-/// `releaseAuthorization`, scheduled by the `order-settle` rule.
+/// `releaseAuthorization`, scheduled by the `release` rule.
 pub const RELEASE_JOB: &str = "releaseAuthorization";
+/// `setKustomOrderNumber`, scheduled by the `order-number` rule.
+pub const ORDER_NUMBER_JOB: &str = "setKustomOrderNumber";
 
 /// The `syncKustomOrder` job's parameters. The payload itself is not among them: the rule stores
 /// it on the cart beside its hash (`kustomPendingPayload`), the job pushes it from there, and
@@ -97,6 +99,18 @@ pub struct ReleaseJobParameters {
     pub waits: u32,
 }
 
+/// The `setKustomOrderNumber` job's parameters: the platform order (its Kustom payment names the
+/// Kustom order) and the number to show at Kustom, exactly as the platform gave it. The job checks
+/// it; a retry carries the same number, so it never sends another.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderNumberJobParameters {
+    pub order_id: String,
+    pub order_number: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+}
+
 /// The `watchKustomOrder` job's parameters: which order of which cart, when it was created (the
 /// checks are timed from then), and which check of the schedule this run is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -134,5 +148,6 @@ macro_rules! attempts {
 attempts!(
     CaptureJobParameters,
     RefundJobParameters,
-    ReleaseJobParameters
+    ReleaseJobParameters,
+    OrderNumberJobParameters
 );

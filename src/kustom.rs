@@ -146,33 +146,37 @@ pub fn shipping_info(entries: &Value) -> (Vec<Value>, Vec<String>) {
     (kept, dropped)
 }
 
-/// Whether `info` is a `shipping_info` list Kustom accepts in the shape [`shipping_info`] builds
-/// (1–500 entries of `shipping_company` and `tracking_number` of 1–100 characters, an optional
-/// `tracking_uri` of up to 1024 and a known `shipping_method`, nothing else): what a job checks
-/// before it sends a list that came through its parameters.
-pub fn is_shipping_info(info: &Value) -> bool {
-    let entry_fits = |entry: &Value| {
-        let Some(fields) = entry.as_object() else {
-            return false;
-        };
-        let fits = |value: &Value, max: usize| {
-            value
-                .as_str()
-                .is_some_and(|t| (1..=max).contains(&t.chars().count()))
-        };
-        fields.contains_key("shipping_company")
-            && fields.contains_key("tracking_number")
-            && fields.iter().all(|(key, value)| match key.as_str() {
-                "shipping_company" | "tracking_number" => fits(value, 100),
-                "tracking_uri" => fits(value, 1024),
-                "shipping_method" => value
-                    .as_str()
-                    .is_some_and(|method| SHIPPING_METHODS.contains(&method)),
-                _ => false,
-            })
+/// `shipping_info` as a job's parameters carry it (Kustom's shape, made by [`shipping_info`] in
+/// the rule): a job sends it only if Kustom takes all of it — the parameters are the host's to
+/// keep, so they are checked again, never trusted.
+pub fn checked_shipping_info(info: &Value) -> Result<(), AppError> {
+    let text = |entry: &Value, key: &str, max: usize, required: bool| match entry.get(key) {
+        None => !required,
+        Some(Value::String(text)) => !text.is_empty() && text.chars().count() <= max,
+        Some(_) => false,
     };
-    info.as_array()
-        .is_some_and(|entries| (1..=500).contains(&entries.len()) && entries.iter().all(entry_fits))
+    let ok = info.as_array().is_some_and(|entries| {
+        (1..=500).contains(&entries.len())
+            && entries.iter().all(|entry| {
+                entry.is_object()
+                    && text(entry, "shipping_company", 100, true)
+                    && text(entry, "tracking_number", 100, true)
+                    && text(entry, "tracking_uri", 1024, false)
+                    && entry.get("shipping_method").is_none_or(|method| {
+                        method
+                            .as_str()
+                            .is_some_and(|m| SHIPPING_METHODS.contains(&m))
+                    })
+            })
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            "shippingInfo",
+            "is not a shipping_info Kustom takes (1–500 entries, carrier and number 1–100 characters)",
+        ))
+    }
 }
 
 /// Client timeout for Order Management calls (plugins use 10 s).
@@ -270,7 +274,42 @@ pub fn extend_authorization(
     )
 }
 
+/// The longest `merchant_reference1` / `merchant_reference2` Order Management takes (its
+/// `Update merchant references` schema: 0..255 characters).
+pub const MAX_MERCHANT_REFERENCE_CHARS: usize = 255;
+
+/// `PATCH /ordermanagement/v1/orders/{order_id}/merchant-references`
+/// (`{merchant_reference1?, merchant_reference2?}`; a key that is present overwrites, one left
+/// out is kept): 204.
+pub fn update_merchant_references(
+    settings: &Settings,
+    order_id: &str,
+    body: Value,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    om_write(
+        "PATCH",
+        settings,
+        order_id,
+        "/merchant-references",
+        Some(body),
+        idempotency_key,
+    )
+}
+
 fn om_post(
+    settings: &Settings,
+    order_id: &str,
+    path: &str,
+    body: Option<Value>,
+    idempotency_key: &str,
+) -> Result<Call, AppError> {
+    om_write("POST", settings, order_id, path, body, idempotency_key)
+}
+
+/// A write to Order Management (POST or PATCH), with its idempotency key.
+fn om_write(
+    method: &str,
     settings: &Settings,
     order_id: &str,
     path: &str,
@@ -280,7 +319,7 @@ fn om_post(
     let mut headers = headers(settings)?;
     headers.insert("Klarna-Idempotency-Key".into(), idempotency_key.into());
     Ok(Call::Http {
-        method: "POST".into(),
+        method: method.into(),
         url: om_url(settings, order_id, path)?,
         headers,
         body,
@@ -348,9 +387,20 @@ pub struct OmOrder {
     pub billing_address: Option<Value>,
     #[serde(default)]
     pub shipping_address: Option<Value>,
-    /// OM's `SelectedShippingOptionDto`, read by `shipping::read_selected`.
+}
+
+/// An Order Management order as the order-number job reads it: its status and merchant
+/// references only (a struct of its own, so that the other jobs' modules do not grow).
+#[derive(Clone, Debug, Deserialize)]
+pub struct OmReferences {
+    pub status: String,
+    /// The order number Kustom shows the customer: the platform's, once `setKustomOrderNumber`
+    /// ran; the cart id for orders from before the cart id moved to reference 2.
     #[serde(default)]
-    pub selected_shipping_option: Option<Value>,
+    pub merchant_reference1: Option<String>,
+    /// The cart id, for orders created since it moved there.
+    #[serde(default)]
+    pub merchant_reference2: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -362,16 +412,17 @@ pub struct OmRefund {
     pub reference: Option<String>,
 }
 
-/// Reads the Order Management order for a job. Anything but a readable order ends the run
-/// (`Interrupt::Finish`): a transient failure with `retry(reason)`, an unreadable answer or any
-/// other failure with `stop(code, why)`. The capture, refund and release jobs share it.
-pub fn read_om_order_or_end(
+/// Reads the Order Management order for a job, as `T` ([`OmOrder`], or [`OmReferences`]).
+/// Anything but a readable order ends the run (`Interrupt::Finish`): a transient failure with
+/// `retry(reason)`, an unreadable answer or any other failure with `stop(code, why)`. The
+/// capture, refund, release and order-number jobs share it.
+pub fn read_om_order_or_end<T: serde::de::DeserializeOwned>(
     steps: &mut Steps,
     settings: &Settings,
     order_id: &str,
     retry: impl FnOnce(&str) -> Output,
     stop: impl FnOnce(Code, &str) -> Output,
-) -> Step<OmOrder> {
+) -> Step<T> {
     let reply = steps.http(read_om_order(settings, order_id)?)?;
     let ended = match classify(&reply) {
         Outcome::Success(body) => match crate::error::parse(&body, "Kustom order") {
@@ -809,6 +860,26 @@ mod tests {
         let blank = order(json!({"merchant_reference1": "cart-c", "merchant_reference2": ""}));
         assert_eq!(blank.cart_reference(), Some("cart-c"));
         assert_eq!(order(json!({})).cart_reference(), None);
+    }
+
+    #[test]
+    fn shipping_info_from_a_jobs_parameters_is_checked_again() {
+        let (made, _) = shipping_info(
+            &json!([{"shippingCompany": "PostNord", "trackingNumber": "0037",
+            "trackingUri": "https://t.example/0037", "shippingMethod": "PickUpPoint"}]),
+        );
+        assert!(checked_shipping_info(&Value::Array(made)).is_ok());
+        for bad in [
+            json!("0b7c2f8e"),
+            json!([]),
+            json!([{"shipping_company": "PostNord"}]),
+            json!([{"shipping_company": "PostNord", "tracking_number": ""}]),
+            json!([{"shipping_company": "P", "tracking_number": "1", "shipping_method": "Drone"}]),
+            json!([{"shipping_company": "P", "tracking_number": "1".repeat(101)}]),
+            json!([7]),
+        ] {
+            assert!(checked_shipping_info(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -23,14 +23,7 @@ pub fn read_payment(payment_id: &str) -> Call {
 /// its payments is not in the platform notes; this one place is what to change. The id is
 /// checked before it is spliced into the filter.
 pub fn order_payments(order_id: &str) -> Result<Call, AppError> {
-    let ok = !order_id.is_empty()
-        && order_id.len() <= 64
-        && order_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if !ok {
-        return Err(AppError::bad_input("orderId", "is not a platform order id"));
-    }
+    checked_order_id(order_id)?;
     Ok(Call::Query {
         set: "payments".into(),
         fields: vec![
@@ -41,6 +34,20 @@ pub fn order_payments(order_id: &str) -> Result<Call, AppError> {
         ],
         filter: format!("orderId == '{order_id}'"),
     })
+}
+
+/// A platform order id as a filter may quote it: 1–64 ASCII letters, digits and `-` (UUIDs).
+pub fn checked_order_id(order_id: &str) -> Result<&str, AppError> {
+    let ok = !order_id.is_empty()
+        && order_id.len() <= 64
+        && order_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if ok {
+        Ok(order_id)
+    } else {
+        Err(AppError::bad_input("orderId", "is not a platform order id"))
+    }
 }
 
 /// A node of [`order_payments`].

@@ -116,8 +116,12 @@ fn marked_settings(rng: &mut Rng) -> (Value, Vec<String>) {
     (settings, secrets)
 }
 
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 28] = [
     "cartId",
+    "order",
+    "orderId",
+    "orderNumber",
+    "merchant_reference1",
     "cartState",
     "items",
     "fields",

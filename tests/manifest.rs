@@ -2,7 +2,7 @@
 //! component has a crate and fixtures, the jobs and hooks the code names exist, and the secret
 //! settings are marked secret.
 
-use kustom::components::{capture, cart_kustom_sync, refund, release, validate};
+use kustom::components::{capture, cart_kustom_sync, order_number, refund, release, validate};
 use std::path::Path;
 use toml::Value;
 
@@ -70,6 +70,7 @@ fn the_jobs_hooks_and_routes_the_code_uses_are_declared() {
     assert!(jobs.contains(&kustom::jobs::WATCHDOG_JOB.to_string()));
     assert!(jobs.contains(&refund::JOB_DEFINITION.to_string()));
     assert!(jobs.contains(&release::JOB_DEFINITION.to_string()));
+    assert!(jobs.contains(&order_number::JOB_DEFINITION.to_string()));
     let components = ids(&manifest, "components");
     for job in manifest["jobDefinitions"].as_array().unwrap() {
         assert!(
@@ -109,7 +110,8 @@ fn the_jobs_hooks_and_routes_the_code_uses_are_declared() {
             "OnCartMutation",
             "OnPaymentCapture",
             "OnPaymentCapture",
-            "OnOrderCommands"
+            "OnOrderCommands",
+            order_number::HOOK,
         ]
     );
 }

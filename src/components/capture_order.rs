@@ -251,15 +251,8 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
             )
         })?;
     kustom::checked_order_id(&parameters.kustom_order_id)?;
-    // Built by the capture rule in Kustom's shape; parameters come from outside, so what is
-    // sent is checked again (the rest of the capture does not depend on it).
     if let Some(info) = &parameters.shipping_info {
-        if !kustom::is_shipping_info(info) {
-            return Err(AppError::bad_input(
-                "shippingInfo",
-                "is not a shipping_info list Kustom accepts",
-            ));
-        }
+        kustom::checked_shipping_info(info)?;
     }
     if parameters.payment_id.is_empty() {
         return Err(AppError::bad_input("paymentId", "is empty"));

@@ -14,10 +14,12 @@ pub mod completion;
 pub mod confirm;
 pub mod ingress;
 pub mod notification;
+pub mod order_number;
 pub mod refund;
 pub mod refund_order;
 pub mod release;
 pub mod release_authorization;
+pub mod set_kustom_order_number;
 pub mod sync_kustom_order;
 pub mod validate;
 pub mod watch_kustom_order;
@@ -86,6 +88,14 @@ pub const ALL: &[Component] = &[
     Component {
         id: "jobs/release-authorization",
         run: release_authorization::run,
+    },
+    Component {
+        id: "rules/order-number",
+        run: order_number::run,
+    },
+    Component {
+        id: "jobs/set-kustom-order-number",
+        run: set_kustom_order_number::run,
     },
 ];
 

@@ -91,6 +91,62 @@ for (const order of [["confirm", "push"], ["push", "confirm"], ["confirm", "conf
   });
 }
 
+test("the platform's order number becomes Kustom's merchant_reference1; carts are still found by merchant_reference2", LIMIT, async (t) => {
+  const w = await world(t);
+  const { cartId, orderId } = await checkedOut(w);
+  assert.equal((await w.control(`/orders/${orderId}/complete`, {})).status, 200);
+  assert.equal((await confirm(w, cartId)).body.status, "checkout_complete");
+  await assertPaidOnce(w, cartId, orderId);
+  await w.idle(); // OnOrderCreated → setKustomOrderNumber
+  const order = Object.values((await w.state()).orders).find((o) => o.cartId === cartId);
+  assert.match(order?.orderNumber ?? "", /^O\d+$/, "the platform numbered the order");
+  const om = await w.kustom(`/ordermanagement/v1/orders/${orderId}`);
+  assert.equal(om.merchant_reference1, order.orderNumber, "Kustom shows the customer the platform's order number");
+  assert.equal(om.merchant_reference2, cartId, "the cart id stays in merchant_reference2");
+  const patches = (await w.control("/requests")).body.filter((r) => r.method === "PATCH");
+  assert.deepEqual(patches.map((r) => [r.path, r.status, r.request_body]),
+    [[`/ordermanagement/v1/orders/${orderId}/merchant-references`, 204, { merchant_reference1: order.orderNumber }]],
+    "one PATCH, of reference 1 only (Kustom keeps a key left out)");
+  assert.match(patches[0].idempotency_key, /^[0-9a-f-]{36}$/);
+
+  // Kustom pushes again (as when it missed an acknowledgement): the cart is found, acknowledged.
+  const again = await push(w, orderId);
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.equal(again.body.status, "acknowledged");
+  // The validation callback for this order as Kustom holds it now (reference 1 the order
+  // number): the cart is found by reference 2 — and is completed, so the answer is that, not
+  // "no cart reference".
+  const checkoutOrder = await w.kustom(`/checkout/v3/orders/${orderId}`);
+  const body = JSON.stringify({ ...checkoutOrder, merchant_reference1: om.merchant_reference1, merchant_reference2: om.merchant_reference2 });
+  const validation = await fetch(`${w.hostUrl}/ingress/kustom/validate`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const answer = await validation.json();
+  assert.equal(validation.status, 400);
+  assert.equal(answer.error_text, "This cart has already been checked out or is no longer available.", JSON.stringify(answer));
+  await assertPaidOnce(w, cartId, orderId);
+});
+
+test("the order number's PATCH gets a 503, then is applied without an answer: it arrives once, the same every time", LIMIT, async (t) => {
+  const w = await world(t);
+  const { cartId, orderId } = await checkedOut(w);
+  const path = `/ordermanagement/v1/orders/${orderId}/merchant-references`;
+  await w.control("/faults", { method: "PATCH", path, status: 503 });
+  await w.control("/faults", { method: "PATCH", path, drop: true });
+  assert.equal((await w.control(`/orders/${orderId}/complete`, {})).status, 200);
+  await confirm(w, cartId);
+  const order = Object.values((await w.state()).orders).find((o) => o.cartId === cartId);
+  await waitFor(async () => (await w.kustom(`/ordermanagement/v1/orders/${orderId}`)).merchant_reference1 === order.orderNumber, 15_000, "the order number at Kustom");
+  await w.idle(); // the retry after the lost answer reads the order, finds the number, and ends
+  const patches = (await w.control("/requests")).body.filter((r) => r.method === "PATCH");
+  assert.deepEqual(patches.map((r) => [r.injected, r.dropped]), [[true, false], [false, true]], "a 503, then one applied without an answer");
+  assert.ok(patches.every((r) => r.idempotency_key === patches[0].idempotency_key), "one idempotency key");
+  assert.ok(patches.every((r) => JSON.stringify(r.request_body) === JSON.stringify({ merchant_reference1: order.orderNumber })), "the same reference every time");
+  const om = await w.kustom(`/ordermanagement/v1/orders/${orderId}`);
+  assert.equal(om.merchant_reference2, cartId);
+  assert.deepEqual((await w.state()).jobs.filter((j) => j.definition === "setKustomOrderNumber"), [], "no job left");
+  const payment = await assertPaidOnce(w, cartId, orderId);
+  assert.deepEqual(payment.activity, [], "nothing for the merchant to see: it worked");
+});
+
 test("confirm and push concurrently, twice each: one payment", LIMIT, async (t) => {
   const w = await world(t);
   const { cartId, orderId } = await checkedOut(w);
@@ -163,6 +219,8 @@ for (const [decision, expected] of [["ACCEPTED", "successful"], ["REJECTED", "fa
     assert.match(order.merchant_urls.notification, /\/ingress\/kustom\/notification\?kustom_order_id=/, "notification URL registered");
     assert.equal((await w.control(`/orders/${orderId}/complete`, { fraud_status: "PENDING", push: false })).status, 200);
     assert.equal((await confirm(w, cartId)).status, 200);
+    await w.idle(); // the order number reaches Kustom while the review runs, as it does when Kustom takes its time
+    assert.equal((await w.kustom(`/ordermanagement/v1/orders/${orderId}`)).merchant_reference1, Object.values((await w.state()).orders)[0].orderNumber);
     assert.equal((await w.control(`/orders/${orderId}/fraud`, { fraud_status: decision })).status, 200);
     const payment = async () => Object.values((await w.state()).payments).find((p) => p.externalReference === orderId);
     await waitFor(async () => (await payment()).authorizations[0].authorizationState === expected, 10_000, `the authorization ${expected}`);
@@ -341,6 +399,7 @@ test("a normal checkout: the watchdog's first check finds the cart completed and
   const { cartId, orderId } = await checkedOut(w);
   assert.equal((await w.control(`/orders/${orderId}/complete`, { push: false })).status, 200);
   assert.equal((await confirm(w, cartId)).body.status, "checkout_complete");
+  await w.idle(); // the order number's job (its Kustom read and PATCH) is not the watchdog's
   const afterConfirm = (await w.control("/requests")).body.length;
   await waitFor(async () => (await watchJobs(w, orderId)).length === 0, 15_000, "the watchdog's first check");
   await w.idle(10_000, { watchdog: true });

@@ -240,3 +240,40 @@ test('cancel before capture; release only after a capture, and only once (§6.1,
   assertError(await emu.api('POST', `${OM}/${c}/release-remaining-authorization`), 403, 'NOT_ALLOWED');
   assertError(await emu.api('POST', `${OM}/${c}/cancel`), 403, 'CANCEL_NOT_ALLOWED');
 });
+
+// ---- merchant references (§6.1, the OM spec's `Update merchant references`; issue 10) ----
+
+test('merchant-references: 204; a key present overwrites, one left out is kept; a key replays (§6.3)', T, async (t) => {
+  const emu = await start(t);
+  const id = await completed(emu, { ...cart(), merchant_reference2: 'cart-77' });
+  const path = `${OM}/${id}/merchant-references`;
+  const set = await emu.api('PATCH', path, { merchant_reference1: 'O10042' }, key(20));
+  assert.equal(set.status, 204, set.text);
+  assert.equal(set.text, '');
+  let om = (await emu.api('GET', `${OM}/${id}`)).body;
+  assert.deepEqual([om.merchant_reference1, om.merchant_reference2], ['O10042', 'cart-77'], 'reference 2 kept: it was left out');
+  // The same key answers with the first result and changes nothing, whatever the body says.
+  assert.equal((await emu.api('PATCH', path, { merchant_reference1: 'O99999' }, key(20))).status, 204);
+  om = (await emu.api('GET', `${OM}/${id}`)).body;
+  assert.equal(om.merchant_reference1, 'O10042');
+  assert.equal((await emu.api('PATCH', path, { merchant_reference2: '' }, key(21))).status, 204);
+  om = (await emu.api('GET', `${OM}/${id}`)).body;
+  assert.deepEqual([om.merchant_reference1, om.merchant_reference2], ['O10042', ''], 'an empty reference is a value (minLength 0)');
+});
+
+test('merchant-references: 255 UTF-16 units at most, text only, an object body; 403 cancelled, 404 unknown', T, async (t) => {
+  const emu = await start(t);
+  const id = await completed(emu);
+  const path = `${OM}/${id}/merchant-references`;
+  assert.equal((await emu.api('PATCH', path, { merchant_reference1: '9'.repeat(255) })).status, 204);
+  assertError(await emu.api('PATCH', path, { merchant_reference1: '9'.repeat(256) }), 400, 'BAD_VALUE', 'Bad value: merchant_reference1');
+  assertError(await emu.api('PATCH', path, { merchant_reference2: '😀'.repeat(128) }), 400, 'BAD_VALUE', 'Bad value: merchant_reference2');
+  assertError(await emu.api('PATCH', path, { merchant_reference1: 10042 }), 400, 'BAD_VALUE', 'Bad value: merchant_reference1');
+  assertError(await emu.api('PATCH', path, ['O10042']), 400, 'BAD_VALUE');
+  assertError(await emu.api('PATCH', path, '"O10042"'), 400, 'BAD_VALUE'); // JSON, but a string
+  assert.equal((await emu.api('GET', `${OM}/${id}`)).body.merchant_reference1, '9'.repeat(255), 'refusals changed nothing');
+  assertError(await emu.api('PATCH', `${OM}/${NOBODY}/merchant-references`, { merchant_reference1: 'O1' }), 404, 'NO_SUCH_ORDER',
+    'Order cannot be found. Merchant references cannot be updated.');
+  assert.equal((await emu.api('POST', `${OM}/${id}/cancel`)).status, 204);
+  assertError(await emu.api('PATCH', path, { merchant_reference1: 'O1' }), 403, 'NOT_ALLOWED', 'Can not update a cancelled order');
+});

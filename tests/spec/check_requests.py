@@ -36,6 +36,7 @@ CREATE, UPDATE = validator(checkout, "order"), validator(checkout, "order", part
 CAPTURE = validator(om, "CaptureObject")
 REFUND = validator(om, "RefundObject")
 SHIPPING_INFO = validator(om, "UpdateShippingInfo")
+MERCHANT_REFERENCES = validator(om, "Update merchant references")
 CALLBACK_ERROR = validator(callbacks, "shipping_service_error_response")
 ERROR_TYPES = {"address_error", "unsupported_shipping_address", "approval_failed"}
 
@@ -77,6 +78,8 @@ def check_call(call):
         validator_, what = REFUND, "refund"
     elif method == "POST" and path.endswith("/shipping-info"):
         validator_, what = SHIPPING_INFO, "shipping info"
+    elif method == "PATCH" and path.endswith("/merchant-references"):
+        validator_, what = MERCHANT_REFERENCES, "merchant references"
     else:
         return (f"{method} {path}", [f"no schema known for a body sent to {method} {path}"])
     problems = [f"{'.'.join(map(str, e.path)) or '(root)'}: {e.message}" for e in validator_.iter_errors(call["body"])]

@@ -9,14 +9,14 @@
 #![allow(dead_code)]
 
 use kustom::components::{
-    capture, capture_order, cart_kustom_sync, checkout, confirm, sync_kustom_order, validate,
-    webhook,
+    capture, capture_order, cart_kustom_sync, checkout, confirm, order_number,
+    set_kustom_order_number, sync_kustom_order, validate, webhook,
 };
 use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-pub const COMPONENTS: [&str; 8] = [
+pub const COMPONENTS: [&str; 10] = [
     "rules/cart-kustom-sync",
     "jobs/sync-kustom-order",
     "ingresses/checkout",
@@ -25,6 +25,8 @@ pub const COMPONENTS: [&str; 8] = [
     "ingresses/validate",
     "rules/capture",
     "jobs/capture-order",
+    "rules/order-number",
+    "jobs/set-kustom-order-number",
 ];
 
 /// Runs a component; a panic is returned as `Err` with its message.
@@ -38,6 +40,8 @@ pub fn try_run(component: &str, input: &Value) -> Result<Value, String> {
         "ingresses/webhook" => webhook::run,
         "rules/capture" => capture::run,
         "jobs/capture-order" => capture_order::run,
+        "rules/order-number" => order_number::run,
+        "jobs/set-kustom-order-number" => set_kustom_order_number::run,
         other => panic!("no component {other:?}"),
     };
     catch_unwind(AssertUnwindSafe(|| run(input))).map_or_else(
@@ -366,6 +370,11 @@ pub fn check_kustom_request(call: &Value) -> Result<(), String> {
         ) if order_id_ok(id) && order_id_ok(capture) => {
             check_shipping_info(&body["shipping_info"], true)
         }
+        ("PATCH", ["", "ordermanagement", "v1", "orders", id, "merchant-references"])
+            if order_id_ok(id) =>
+        {
+            check_merchant_references(body)
+        }
         _ => Err(format!(
             "{method} {url}: not a Kustom endpoint the app uses"
         )),
@@ -572,6 +581,29 @@ pub fn check_shipping_info(info: &Value, required: bool) -> Result<(), String> {
                 1024,
             )?;
         }
+    }
+    Ok(())
+}
+
+/// Order Management `Update merchant references`: an object of `merchant_reference1` and
+/// `merchant_reference2` only, each text of at most 255 characters. The app also never sends
+/// an empty reference 1 or one with control characters (Kustom shows it to the customer).
+pub fn check_merchant_references(body: &Value) -> Result<(), String> {
+    let references = body
+        .as_object()
+        .ok_or("merchant references body is not an object")?;
+    for (key, value) in references {
+        if key != "merchant_reference1" && key != "merchant_reference2" {
+            return Err(format!("merchant references: unknown key {key}"));
+        }
+        text_within(value, key, 0, 255)?;
+    }
+    let first = references
+        .get("merchant_reference1")
+        .and_then(Value::as_str)
+        .ok_or("merchant references without merchant_reference1")?;
+    if first.trim().is_empty() || first.chars().any(char::is_control) {
+        return Err(format!("merchant_reference1 {first:?} is not clean text"));
     }
     Ok(())
 }
