@@ -70,8 +70,14 @@ export function renderCart(cart, { stock, carriers = CARRIERS }) {
   const offered = carriers[profile.channelKey];
   const options = offered && (items.length ? offered : []).map((c) => ({ ...c, tax: roundDiv(c.price * c.taxRate, 100 + c.taxRate) }));
   const assumed = options ? options.find((c) => c.preselected) ?? options[0] : items.length ? { price: SHIPPING.price, tax: roundDiv(SHIPPING.price * SHIPPING.taxRate, 100 + SHIPPING.taxRate) } : null;
-  const shipping = assumed?.price ?? 0;
-  const shippingTax = assumed?.tax ?? 0;
+  // [I] The host's stand-in for a Commerce shipping rule: the shipping the customer chose in
+  // Kustom's iframe, once the app wrote it to the delivery data (in the batch that completes
+  // the cart), is the cart's shipping, and so its order's: the order totals what Kustom authorized.
+  const delivery = cart.dynamic[DELIVERY_FIELDS];
+  const chosen = typeof delivery?.kustomShippingPrice === "number"
+    ? { price: Math.round(delivery.kustomShippingPrice * 100), tax: typeof delivery.kustomShippingTax === "number" ? Math.round(delivery.kustomShippingTax * 100) : 0 } : null;
+  const shipping = (chosen ?? assumed)?.price ?? 0;
+  const shippingTax = (chosen ?? assumed)?.tax ?? 0;
   const productTotal = items.reduce((s, i) => s + i.minor.total, 0);
   const productTax = items.reduce((s, i) => s + i.minor.tax, 0);
   const orderDiscount = Math.min(productTotal, cart.coupons.reduce((sum, code) => sum + (ORDER_DISCOUNTS[code] ?? 0), 0));

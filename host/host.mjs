@@ -210,28 +210,24 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     return { actorId, paths: [], data, errors: [] };
   }
   /// Commerce's cart-to-order step, reduced to what the app reads and what a merchant checks: the
-  /// order, its state and totals, one delivery, and the cart's payments (the order's payments in
-  /// the graph). The cart's `deliveryDynamicFields` become the delivery's `dynamic` (Commerce's
-  /// cart-to-order rule). [I] The host's stand-in for a Commerce shipping rule: when they carry
-  /// the shipping the customer chose in Kustom's iframe (`kustomShippingPrice`, `kustomShippingTax`),
-  /// that is the delivery's shipping, so the order's total is what Kustom authorized.
+  /// order, its state and totals (the cart's), one delivery with the cart's shipping, and the
+  /// cart's payments (the order's payments in the graph). The cart's `deliveryDynamicFields`
+  /// become the delivery's `dynamic` (Commerce's cart-to-order rule); the shipping the customer
+  /// chose in Kustom's iframe is already the cart's shipping (commerce.mjs, the host's stand-in
+  /// for a Commerce shipping rule).
   function createOrder(cart) {
     const orderId = randomUUID();
     const view = renderCart(cart, { stock: state.stock, carriers: state.carriers });
     const delivery = structuredClone(cart.dynamic[DELIVERY_FIELDS] ?? {});
     const chosen = typeof delivery.kustomShippingPrice === "number";
-    const shippingTotal = chosen ? delivery.kustomShippingPrice : view.shippingTotal;
-    const shippingTax = chosen ? (typeof delivery.kustomShippingTax === "number" ? delivery.kustomShippingTax : 0) : view.shippingTax;
-    const cents = (amount) => Math.round(amount * 100);
     state.orders[orderId] = { orderId, orderNumber: `O${10000 + Object.keys(state.orders).length}`, orderState: "confirmed", cartId: cart.cartId,
-      channelKey: view.channelKey, currencyCode: view.currencyCode,
-      orderTotal: (cents(view.orderTotal) - cents(view.shippingTotal) + cents(shippingTotal)) / 100,
-      orderTaxTotal: (cents(view.orderTaxTotal) - cents(view.shippingTax) + cents(shippingTax)) / 100,
+      channelKey: view.channelKey, currencyCode: view.currencyCode, orderTotal: view.orderTotal, orderTaxTotal: view.orderTaxTotal,
       paymentIds: cart.relations.filter((r) => r.key === "payments").map((r) => r.nodeId),
-      deliveries: [{ deliveryId: randomUUID(), deliveryNumber: "D1", deliveryState: "pending", orderLines: [], shippingTotal, shippingTax, dynamic: delivery }] };
+      deliveries: [{ deliveryId: randomUUID(), deliveryNumber: "D1", deliveryState: "pending", orderLines: [],
+        shippingTotal: view.shippingTotal, shippingTax: view.shippingTax, dynamic: delivery }] };
     for (const paymentId of state.orders[orderId].paymentIds) if (state.payments[paymentId]) state.payments[paymentId].orderId = orderId;
     store.changed("orders");
-    event(`order ${orderId} created from cart ${cart.cartId}${chosen ? `, delivery by ${delivery.kustomCarrier ?? delivery.kustomShippingOptionName ?? delivery.kustomShippingOptionId} ${shippingTotal}` : ""}`);
+    event(`order ${orderId} created from cart ${cart.cartId}${chosen ? `, delivery by ${delivery.kustomCarrier ?? delivery.kustomShippingOptionName ?? delivery.kustomShippingOptionId} ${view.shippingTotal}` : ""}`);
   }
   /// `refund`: registers a refund of a capture's over-charge — the capture's balance rises by the
   /// amount, and the platform fires OnPaymentCapture for the update. [I] A refund whose

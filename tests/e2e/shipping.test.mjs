@@ -47,6 +47,8 @@ async function paidOrder(w, cartId, orderId) {
   assert.equal(authorized.length, 1, "one authorization");
   assert.equal(minor(authorized[0].amount), om.order_amount, "the payment authorized what Kustom authorized");
   assert.equal(minor(orders[0].orderTotal), om.order_amount, "the platform's order totals what was authorized");
+  const { body: completed } = await w.call("GET", `/ingress/commerce/carts/${cartId}`);
+  assert.equal(minor(completed.orderTotal), om.order_amount, "and so does the completed cart the storefront shows");
   return { payment: payments[0], order: orders[0], delivery: orders[0].deliveries[0], om, cart: state.carts[cartId] };
 }
 
