@@ -13,6 +13,10 @@ export const COUPONS = { TENOFF: 10 };
 /// Coupon code → an amount off the order (minor units, 25 % VAT) that the promotion engine keeps
 /// off the lines: a cart the app cannot send to Kustom (its lines no longer add up to the total).
 export const ORDER_DISCOUNTS = { SAVE50: 5000 };
+/// Coupon code → percent off the shipping the shop assumes (`shippingDiscount`): the shop's
+/// shipping line carries it as its discount; on a channel with shipping chosen in Kustom's iframe
+/// the app refuses the cart (SHIPPING_DISCOUNT_IN_IFRAME: Kustom would charge the full price).
+export const SHIPPING_COUPONS = { FREESHIP: 100 };
 const SHIPPING = { price: 4900, taxRate: 25 };
 const NORDICS = ["SE", "NO", "DK", "FI"];
 /// Cart profiles (Commerce's `GET cart-profiles`): a cart gets its channel, currency and allowed
@@ -76,8 +80,12 @@ export function renderCart(cart, { stock, carriers = CARRIERS }) {
   const delivery = cart.dynamic[DELIVERY_FIELDS];
   const chosen = typeof delivery?.kustomShippingPrice === "number"
     ? { price: Math.round(delivery.kustomShippingPrice * 100), tax: typeof delivery.kustomShippingTax === "number" ? Math.round(delivery.kustomShippingTax * 100) : 0 } : null;
-  const shipping = (chosen ?? assumed)?.price ?? 0;
-  const shippingTax = (chosen ?? assumed)?.tax ?? 0;
+  const shippingPercentOff = Math.min(100, cart.coupons.reduce((sum, code) => sum + (SHIPPING_COUPONS[code] ?? 0), 0));
+  const shippingDiscount = chosen ? 0 : roundDiv((assumed?.price ?? 0) * shippingPercentOff, 100);
+  const base = chosen ?? assumed ?? { price: 0, tax: 0 };
+  const shipping = base.price - shippingDiscount;
+  const rate = assumed?.taxRate ?? SHIPPING.taxRate;
+  const shippingTax = shippingDiscount ? roundDiv(shipping * rate, 100 + rate) : base.tax;
   const productTotal = items.reduce((s, i) => s + i.minor.total, 0);
   const productTax = items.reduce((s, i) => s + i.minor.tax, 0);
   const orderDiscount = Math.min(productTotal, cart.coupons.reduce((sum, code) => sum + (ORDER_DISCOUNTS[code] ?? 0), 0));
@@ -87,9 +95,10 @@ export function renderCart(cart, { stock, carriers = CARRIERS }) {
     cartId: cart.cartId, cartNumber: `C${cart.cartId.slice(0, 6)}`, cartState: cart.state, channelKey: profile.channelKey,
     currencyCode: profile.currencyCode, taxIncluded: profile.taxIncluded, locale: cart.locale,
     orderTotal: major(productTotal + shipping - orderDiscount), orderTaxTotal: major(productTax + shippingTax - orderDiscountTax),
-    shippingTotal: major(shipping), shippingTax: major(shippingTax), productTotal: major(productTotal),
+    shippingTotal: major(shipping), shippingTax: major(shippingTax), ...(shippingDiscount && { shippingDiscount: major(shippingDiscount) }), productTotal: major(productTotal),
     items: items.map(({ minor, ...item }) => item), coupons: cart.coupons, fields,
-    promotions: orderDiscount ? [{ description: `${major(orderDiscount)} kr off the order`, calculatedTotal: -major(orderDiscount) }] : [],
+    promotions: [...(orderDiscount ? [{ description: `${major(orderDiscount)} kr off the order`, calculatedTotal: -major(orderDiscount) }] : []),
+      ...(shippingDiscount ? [{ description: `${shippingPercentOff} % off shipping`, calculatedTotal: -major(shippingDiscount) }] : [])],
     ...(options && { shippingOptions: options.map(({ price, tax, taxRate, ...c }) => ({ ...c, price: major(price), tax: major(tax) })) }),
     ...(cart.dynamic[DELIVERY_FIELDS] && { deliveryDynamicFields: cart.dynamic[DELIVERY_FIELDS] }),
     // `invoiceRecipient` is the SDK's name since May 2026; the hook page still says `invoiceAddress`.

@@ -37,8 +37,9 @@ function shippingRow(cart) {
   const chosen = cart.deliveryDynamicFields?.kustomShippingOptionName;
   if (chosen) return `<div data-testid="shipping-choice"><span>Shipping: ${chosen} <span class="hint">(chosen in Kustom's checkout)</span></span><span>${money(cart.shippingTotal, cart)}</span></div>`;
   const assumed = (cart.shippingOptions ?? []).find((o) => o.preselected) ?? cart.shippingOptions?.[0];
-  if (!assumed) return `<div><span>Shipping</span><span>${money(cart.shippingTotal, cart)}</span></div>`;
-  return `<div data-testid="shipping-choice"><span>Shipping: ${assumed.name} <span class="hint">(${cart.shippingOptions.length} carriers to choose from at checkout)</span></span><span>${money(cart.shippingTotal, cart)}</span></div>`;
+  const price = money(cart.shippingTotal + (cart.shippingDiscount ?? 0), cart); // a shipping promotion is listed below
+  if (!assumed) return `<div><span>Shipping</span><span>${price}</span></div>`;
+  return `<div data-testid="shipping-choice"><span>Shipping: ${assumed.name} <span class="hint">(${cart.shippingOptions.length} carriers to choose from at checkout)</span></span><span>${price}</span></div>`;
 }
 
 /** The cart's lines, coupons and totals into `box`; `onChange(cart)` after each change made here. */
@@ -56,7 +57,7 @@ function renderCart(box, cart, onChange, { editable = true } = {}) {
   const coupons = cart.coupons.map((code) => `<span class="chip">${code} <button class="small" data-action="uncoupon" data-code="${code}" data-testid="remove-coupon-${code}" ${editable ? '' : 'disabled'}>×</button></span>`).join('');
   const promotions = (cart.promotions ?? []).map((p) => `<div><span>${p.description}</span><span>${money(p.calculatedTotal, cart)}</span></div>`).join('');
   box.innerHTML = `${lines}
-    <div class="coupon"><input data-testid="coupon-input" placeholder="Coupon (TENOFF, SAVE50)" ${editable ? '' : 'disabled'}><button data-action="coupon" data-testid="coupon-apply" ${editable ? '' : 'disabled'}>Apply</button></div>
+    <div class="coupon"><input data-testid="coupon-input" placeholder="Coupon (TENOFF, SAVE50, FREESHIP)" ${editable ? '' : 'disabled'}><button data-action="coupon" data-testid="coupon-apply" ${editable ? '' : 'disabled'}>Apply</button></div>
     <div>${coupons}</div>
     <div class="totals">
       ${shippingRow(cart)}${promotions}

@@ -238,3 +238,32 @@ test("bad input end to end: a mistyped registry flag (\"yes\") is refused by eve
   assert.equal(Object.keys(state.payments).length, 0, "no payment");
   assert.equal((await w.call("GET", "/admin/state")).status, 200, "the host is alive");
 });
+
+test("the promotions limit: a free-shipping coupon goes to Kustom as the shipping line's discount, but a cart with it on the iframe channel is refused (SHIPPING_DISCOUNT_IN_IFRAME) until it is removed", LIMIT, async (t) => {
+  const w = await world(t);
+  // The shop's shipping: the discount is on Kustom's shipping line.
+  const flat = await iframeCheckout(w, { profileKey: "se" });
+  await w.call("POST", `/ingress/commerce/carts/${flat.cartId}/add-coupon`, { couponCode: "FREESHIP" });
+  await w.idle();
+  const { body: freeShipping } = await w.call("GET", `/ingress/commerce/carts/${flat.cartId}`);
+  assert.equal(freeShipping.fields.kustomSyncHash, freeShipping.fields.kustomPendingHash, "synced");
+  const line = (await w.kustom(`/checkout/v3/orders/${flat.orderId}`)).order_lines.find((l) => l.type === "shipping_fee");
+  assert.deepEqual([line.unit_price, line.total_discount_amount, line.total_amount], [4900, 4900, 0]);
+
+  // Shipping chosen in the iframe: Kustom would charge the chosen carrier in full.
+  const { cartId, orderId } = await iframeCheckout(w);
+  await w.call("POST", `/ingress/commerce/carts/${cartId}/add-coupon`, { couponCode: "FREESHIP" });
+  await w.idle();
+  let { body: cart } = await w.call("GET", `/ingress/commerce/carts/${cartId}`);
+  assert.equal(cart.fields.kustomPendingHash, "unsyncable:SHIPPING_DISCOUNT_IN_IFRAME", "the storefront keeps the iframe suspended, saying why");
+  assert.match((await w.state()).carts[cartId].activity[0].dynamic.message, /promotion takes 49 off the shipping/);
+  const reload = await checkout(w, cartId);
+  assert.equal(reload.status, 422);
+  assert.equal(reload.body.error.code, "SHIPPING_DISCOUNT_IN_IFRAME");
+  assert.equal((await w.control(`/orders/${orderId}/complete`, { push: false })).status, 409, "not payable meanwhile");
+
+  await w.call("POST", `/ingress/commerce/carts/${cartId}/remove-coupon`, { couponCode: "FREESHIP" });
+  await w.idle();
+  ({ body: cart } = await w.call("GET", `/ingress/commerce/carts/${cartId}`));
+  assert.equal(cart.fields.kustomSyncHash, cart.fields.kustomPendingHash, "synced again without it");
+});
