@@ -5,7 +5,8 @@
 // (validation runs) → confirm and push both arrive → one payment, cart completed, order
 // acknowledged → the platform's order number becomes Kustom's merchant_reference1 → a partial
 // capture with tracking (a mug is out of stock) → Kustom shows it → a T-shirt comes back: a
-// partial refund → the delivery completes: what is left authorized is released.
+// partial refund → the delivery completes: what is left authorized is released → on a second
+// channel the customer chooses the carrier in Kustom's iframe, and the order's delivery gets it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,7 +117,23 @@ try {
   await host.idle();
   om = await omOrder();
   check(om.remaining_authorized_amount === 0 && om.status === "CAPTURED", `Kustom order ${om.status}: nothing left authorized, SEK ${(om.captured_amount - om.refunded_amount) / 100} kept`);
-  console.log(`\nDone in ${Date.now() - started} ms: one order, one payment, captured in part, one refund, the rest released.`);
+
+  step("channel webshop-se-iframe (registry kustomUsesShippingAssistant: true): the customer chooses the carrier in Kustom's iframe");
+  const { body: { cartId: cart2 } } = await call("POST", "/ingress/commerce/carts", { profileKey: "se-iframe", locale: "sv-SE" });
+  await call("POST", `/ingress/commerce/carts/${cart2}/add-item`, { productNumber: "BOOK-9789100123", quantity: 1 });
+  const order2 = (await call("POST", `/ingress/commerce/carts/${cart2}/payment/kustom`, { ...urls, confirmationUrl: `https://shop.example.se/bekraftelse?cart=${cart2}` })).body.kustomOrderId;
+  const held = await kustom(`/checkout/v3/orders/${order2}`, { headers: { authorization: `Basic ${apiKey}` } });
+  check(!held.order_lines.some((l) => l.type === "shipping_fee") && held.shipping_options?.length === 3,
+    `Kustom holds the goods (SEK ${held.order_amount / 100}, no shipping line) and the shop's carriers: ${held.shipping_options?.map((o) => `${o.name} ${o.price / 100}`).join(", ")}`);
+  const control = (path, body) => fetch(`${emulator.url}/__emulator/orders/${order2}/${path}`, { method: "POST", body: JSON.stringify(body) });
+  check((await control("shipping-option", { id: "dhl-home" })).ok && (await control("complete", { push: false })).ok, "the customer picks DHL Hem and pays; validation approved the choice");
+  check((await call("POST", `/ingress/commerce/carts/${cart2}/payment/kustom/confirm`)).body.status === "checkout_complete", "confirm: checkout_complete");
+  const order2Platform = Object.values(host.state.orders).find((o) => o.cartId === cart2);
+  const delivery = order2Platform?.deliveries[0];
+  const authorized = Object.values(host.state.payments).find((p) => p.externalReference === order2)?.authorizations[0].amount;
+  check(delivery?.dynamic.kustomShippingOptionId === "dhl-home" && authorized === order2Platform.orderTotal,
+    `the order's delivery: ${delivery?.dynamic.kustomCarrier} (${delivery?.dynamic.kustomShippingOptionName}, ${delivery?.dynamic.kustomShippingMethod}) SEK ${delivery?.shippingTotal}; authorized SEK ${authorized}, the order's total`);
+  console.log(`\nDone in ${Date.now() - started} ms: one order, one payment, captured in part, one refund, the rest released; a second order shipped by the carrier chosen in Kustom's iframe.`);
 } catch (error) {
   console.error(`\n${error.message}\n${error.stack?.split("\n").slice(1, 3).join("\n") ?? ""}`);
   process.exitCode = 1;

@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
-import { renderCart, CATALOG, ALLOWED_COUNTRIES } from "./commerce.mjs";
+import { renderCart, profileOf, CATALOG, PROFILES, DEFAULT_PROFILE, REGISTRY, CARRIERS, DELIVERY_FIELDS } from "./commerce.mjs";
 import { openStore } from "./store.mjs";
 import { shopFile } from "./shop.mjs";
 
@@ -40,7 +40,8 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   const hookRules = (hook) => manifest.components.filter((c) => c.hook === hook).map((c) => c.id);
 
   // ---------------------------------------------------------------- state, persisted
-  const store = openStore(dataFile, { carts: {}, payments: {}, orders: {}, jobs: [], stock: Object.fromEntries(Object.keys(CATALOG).map((k) => [k, 100])) },
+  const store = openStore(dataFile, { carts: {}, payments: {}, orders: {}, jobs: [], stock: Object.fromEntries(Object.keys(CATALOG).map((k) => [k, 100])),
+    registry: structuredClone(REGISTRY), carriers: structuredClone(CARRIERS) },
     { onCommit: (change) => Object.keys(change.carts ?? {}).forEach(cartChanged) });
   const { state } = store;
   const events = []; // the latest log lines, in memory only
@@ -92,9 +93,18 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   }
 
   // ---------------------------------------------------------------- actors
+  /// The rendered cart as the storefront gets it (Commerce's `GET carts/{cartId}`, its events).
   const rendered = (cartId) => {
     const cart = state.carts[cartId];
-    return cart ? renderCart(cart, state.stock) : null;
+    return cart ? renderCart(cart, { stock: state.stock, carriers: state.carriers }) : null;
+  };
+  /// The rendered cart as a component gets it (the `OnCartMutation` input, the `renderCart`
+  /// reply): with `channel`, the registry entry `channels/<channelKey>` of the cart's channel
+  /// (docs/host-contract.md). [I] On Hantera a Filtrera shim reads `registry->$'channels/{channelKey}'`.
+  /// Not on the storefront's cart: a channel entry is the merchant's configuration.
+  const renderedForApp = (cartId) => {
+    const cart = rendered(cartId);
+    return cart && { ...cart, channel: state.registry[`channels/${cart.channelKey}`] ?? null };
   };
   function applyTicketCommand(cart, command) {
     if (cart.state !== "open") throw { code: "INVALID_STATE", message: `ticket is ${cart.state}` };
@@ -115,7 +125,8 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       case "setAddress": {
         for (const key of ["address", "invoiceRecipient"]) {
           const country = command[key]?.countryCode;
-          if (command[key] && !ALLOWED_COUNTRIES.includes(country)) throw { code: "INVALID_COMMAND", message: `${key}: country ${country ?? "(none)"} is not allowed in cart profile se` };
+          const profile = profileOf(cart);
+          if (command[key] && !profile.allowedCountries.includes(country)) throw { code: "INVALID_COMMAND", message: `${key}: country ${country ?? "(none)"} is not allowed in cart profile ${profile.profileKey}` };
         }
         if (command.address) cart.address = command.address;
         if (command.invoiceRecipient) cart.invoiceRecipient = command.invoiceRecipient;
@@ -205,17 +216,26 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     }
     return { actorId, paths: [], data, errors: [] };
   }
-  /// Commerce's cart-to-order step, reduced to what the app reads: the order, its number, its
-  /// state, one delivery, and the cart's payments (the order's payments in the graph). The caller
-  /// fires `OnOrderCreated {order}` once the batch that completed the cart commits.
+  /// Commerce's cart-to-order step, reduced to what the app reads and what a merchant checks: the
+  /// order, its number, state and totals (the cart's), one delivery with the cart's shipping, and
+  /// the cart's payments (the order's payments in the graph). The cart's `deliveryDynamicFields`
+  /// become the delivery's `dynamic` (Commerce's cart-to-order rule); the shipping the customer
+  /// chose in Kustom's iframe is already the cart's shipping (commerce.mjs, the host's stand-in
+  /// for a Commerce shipping rule). The caller fires `OnOrderCreated {order}` once the batch that
+  /// completed the cart commits.
   function createOrder(cart) {
     const orderId = randomUUID();
+    const view = renderCart(cart, { stock: state.stock, carriers: state.carriers });
+    const delivery = structuredClone(cart.dynamic[DELIVERY_FIELDS] ?? {});
+    const chosen = typeof delivery.kustomShippingPrice === "number";
     state.orders[orderId] = { orderId, orderNumber: `O${10000 + Object.keys(state.orders).length}`, orderState: "confirmed", cartId: cart.cartId,
+      channelKey: view.channelKey, currencyCode: view.currencyCode, orderTotal: view.orderTotal, orderTaxTotal: view.orderTaxTotal,
       paymentIds: cart.relations.filter((r) => r.key === "payments").map((r) => r.nodeId),
-      deliveries: [{ deliveryId: randomUUID(), deliveryNumber: "D1", deliveryState: "pending", orderLines: [] }] };
+      deliveries: [{ deliveryId: randomUUID(), deliveryNumber: "D1", deliveryState: "pending", orderLines: [],
+        shippingTotal: view.shippingTotal, shippingTax: view.shippingTax, dynamic: delivery }] };
     for (const paymentId of state.orders[orderId].paymentIds) if (state.payments[paymentId]) state.payments[paymentId].orderId = orderId;
     store.changed("orders");
-    event(`order ${orderId} (${state.orders[orderId].orderNumber}) created from cart ${cart.cartId}`);
+    event(`order ${orderId} (${state.orders[orderId].orderNumber}) created from cart ${cart.cartId}${chosen ? `, delivery by ${delivery.kustomCarrier ?? delivery.kustomShippingOptionName ?? delivery.kustomShippingOptionId} ${view.shippingTotal}` : ""}`);
     return orderId;
   }
   /// `refund`: registers a refund of a capture's over-charge — the capture's balance rises by the
@@ -267,7 +287,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     switch (call.call) {
       case "http": return httpCall(call);
       case "messageActor": return messageActor(call);
-      case "renderCart": return rendered(call.cartId) ?? { error: { code: "NOT_FOUND" } };
+      case "renderCart": return renderedForApp(call.cartId) ?? { error: { code: "NOT_FOUND" } };
       case "query": {
         const value = call.filter.split("'")[1];
         if (call.set === "carts") return Object.entries(state.carts).filter(([, c]) => c.dynamic["field:kustomOrderId"] === value).map(([cartId]) => ({ cartId }));
@@ -373,8 +393,10 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     if (!match) return null;
     const [, cartId, action] = match;
     if (method === "POST" && !cartId) {
+      const profileKey = body.profileKey ?? DEFAULT_PROFILE;
+      if (!PROFILES[profileKey]) return [400, { error: { code: "UNKNOWN_PROFILE", message: String(profileKey) } }];
       const id = randomUUID();
-      state.carts[id] = { cartId: id, state: "open", locale: body.locale ?? "sv-SE", items: [], coupons: [], dynamic: {}, relations: [], activity: [], address: null, email: null };
+      state.carts[id] = { cartId: id, state: "open", profileKey, locale: body.locale ?? "sv-SE", items: [], coupons: [], dynamic: {}, relations: [], activity: [], address: null, email: null };
       store.changed("carts", id);
       store.commit();
       return [200, { cartId: id }];
@@ -395,13 +417,20 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       case "remove-coupon": cart.coupons = cart.coupons.filter((c) => c !== body.couponCode); break;
       case "address": cart.address = body.address; break;
       case "email": cart.email = body.email; break;
+      // [?] The cart's delivery data (ticket dynamic `deliveryDynamicFields`): merged, `null` removes a key.
+      case "delivery-fields": {
+        const fields = { ...cart.dynamic[DELIVERY_FIELDS] };
+        for (const [key, value] of Object.entries(body.fields ?? {})) if (value === null) delete fields[key]; else fields[key] = value;
+        cart.dynamic[DELIVERY_FIELDS] = fields;
+        break;
+      }
       default: return null; // not a Commerce route: maybe an ingress (payment/kustom)
     }
     held++;
     try {
       store.changed("carts", cartId);
       store.commit();
-      const cartView = rendered(cartId);
+      const cartView = renderedForApp(cartId);
       await fireHook("OnCartMutation", cartView); // as Commerce does after every successful mutation
     } finally {
       held--;
@@ -449,6 +478,41 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       store.commit();
       await fireHook("OnOrderCommands", { before, order });
       return [200, order];
+    }
+    // The registry (Hantera's `GET|POST|DELETE /resources/registry/<key>`, the value as the body
+    // [I]): e.g. a channel's entry, where a merchant switches shipping into Kustom's iframe.
+    const registry = path.match(/^\/resources\/registry\/(.+)$/);
+    if (registry) {
+      const key = decodeURIComponent(registry[1]);
+      if (method === "GET") return key in state.registry ? [200, state.registry[key]] : [404, { error: { code: "NOT_FOUND", message: key } }];
+      if (method === "POST" && body === null) return [400, { error: { code: "INVALID_BODY", message: "the value must be JSON" } }];
+      if (method === "POST") state.registry[key] = body;
+      else if (method === "DELETE") delete state.registry[key];
+      else return [405, { error: { code: "METHOD_NOT_ALLOWED", message: method } }];
+      event(`registry ${key} ${method === "POST" ? `= ${JSON.stringify(body)}` : "deleted"}`);
+      store.changed("registry");
+      store.commit();
+      return [200, state.registry[key] ?? {}];
+    }
+    // The shop's own carriers on a channel (what its carts offer as `shippingOptions`):
+    // `{<id>: {price?, name?, preselected?, shippingMethod?, carrier?, …}}` changes or adds
+    // carriers (prices in major units, tax included at `taxRate`, 25 % unless given), `null`
+    // removes one. Like a price change in a shop's shipping rules, it fires nothing: open carts
+    // show it when next rendered, and Kustom gets it with the cart's next change or checkout call.
+    const carriers = path.match(/^\/admin\/carriers\/([^/]+)$/);
+    if (carriers && method === "GET") return [200, state.carriers[carriers[1]] ?? []];
+    if (carriers && method === "POST") {
+      const list = state.carriers[carriers[1]] ??= [];
+      for (const [id, patch] of Object.entries(body ?? {})) {
+        const at = list.findIndex((c) => c.id === id);
+        if (patch === null) { if (at >= 0) list.splice(at, 1); continue; }
+        const carrier = at >= 0 ? list[at] : list[list.push({ id, name: id, price: 0, taxRate: 25 }) - 1];
+        Object.assign(carrier, patch, patch.price === undefined ? {} : { price: Math.round(patch.price * 100) });
+      }
+      event(`carriers on ${carriers[1]}: ${list.map((c) => `${c.id} ${c.price / 100}`).join(", ")}`);
+      store.changed("carriers");
+      store.commit();
+      return [200, list];
     }
     if (method === "GET" && path === "/admin/state") return [200, state];
     if (method === "POST" && path === "/admin/idle") { await host.idle(body?.limitMs, { watchdog: body?.watchdog }); return [200, { jobs: state.jobs.length }]; }

@@ -9,7 +9,7 @@
 import { readFileSync, existsSync } from "node:fs";
 import { join, dirname, extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CATALOG, COUPONS, ORDER_DISCOUNTS } from "./commerce.mjs";
+import { CATALOG, COUPONS, ORDER_DISCOUNTS, SHIPPING_COUPONS } from "./commerce.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".png": "image/png" };
@@ -28,7 +28,8 @@ export function shopFile(pathname) {
   if (pathname === "/shop/catalog.json") {
     const products = Object.entries(CATALOG).map(([productNumber, p]) => ({ productNumber, description: p.description, price: p.price / 100, taxRate: p.taxRate }));
     const body = JSON.stringify({ currencyCode: "SEK", products, coupons: { ...Object.fromEntries(Object.entries(COUPONS).map(([c, pct]) => [c, `${pct} % off every line`])),
-      ...Object.fromEntries(Object.entries(ORDER_DISCOUNTS).map(([c, minor]) => [c, `${minor / 100} kr off the order (kept off the lines: Kustom cannot take it)`])) } });
+      ...Object.fromEntries(Object.entries(ORDER_DISCOUNTS).map(([c, minor]) => [c, `${minor / 100} kr off the order (kept off the lines: Kustom cannot take it)`])),
+      ...Object.fromEntries(Object.entries(SHIPPING_COUPONS).map(([c, pct]) => [c, `${pct} % off shipping (not with shipping chosen in Kustom's checkout)`])) } });
     return { status: 200, headers: { "content-type": "application/json" }, body };
   }
   if (pathname === "/vendor/vue.esm-browser.prod.js") return file(VUE) ?? { status: 404, headers: { "content-type": "text/plain" }, body: "Vue is not installed: npm ci --prefix tests/browser" };

@@ -40,7 +40,9 @@ cat <<TEXT
   "Complete purchase" button); Kustom's push follows 2 minutes after a purchase, as at Kustom.
   Try: quantities and the coupon TENOFF while the checkout is open (the iframe suspends until
   Kustom has the new cart); SAVE50 (an order discount Kustom cannot take: it stays suspended);
-  POST /admin/stock {"TS-RED-M": 0} on the host, then pay (the merchant's rule refuses).
+  POST /admin/stock {"TS-RED-M": 0} on the host, then pay (the merchant's rule refuses);
+  $url/shop/?profile=se-iframe: a channel whose carriers you choose between in Kustom's
+  iframe (docs/shipping.md; FREESHIP there is refused).
   Ctrl-C stops the shop.
 
 TEXT

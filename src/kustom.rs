@@ -5,6 +5,7 @@ use crate::error::{AppError, Code};
 use crate::host::{Call, HttpReply, Output, Step, Steps};
 use crate::payload::{CartPayload, LineType, OrderLine};
 use crate::settings::Settings;
+use crate::shipping::{read_selected, SelectedShipping};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -529,6 +530,10 @@ pub struct CheckoutOrder {
     /// The option the customer chose in the iframe, read by `shipping::read_selected`.
     #[serde(default)]
     pub selected_shipping_option: Option<Value>,
+    /// The options the merchant sent (§2.7), as Kustom echoes them: kept as a tree, read only
+    /// by [`CheckoutOrder::held_payload`], so that no echo can make an order unreadable.
+    #[serde(default)]
+    pub shipping_options: Option<Value>,
 }
 
 /// What the completion path decides on, read liberally from a Checkout API order — or an Order
@@ -609,6 +614,45 @@ impl CheckoutOrder {
             self.merchant_reference2.as_deref(),
             self.merchant_reference1.as_deref(),
         )
+    }
+
+    /// Kustom's order without the `shipping_fee` line it adds for the option the customer chose
+    /// (§2.7): what is left is the merchant's part, which must be the cart. A line that does not
+    /// match the choice exactly stays, and so makes the order differ from the cart.
+    pub fn merchant_part(&self, chosen: Option<&SelectedShipping>) -> CartPayload {
+        let mut part = self.cart_payload();
+        let Some(chosen) = chosen else {
+            return part;
+        };
+        let is_the_choice = |line: &OrderLine| {
+            line.kind == LineType::ShippingFee
+                && line.reference == chosen.id
+                && line.quantity == 1
+                && line.total_amount == chosen.price
+                && line.total_tax_amount == chosen.tax_amount
+        };
+        if let Some(index) = part.order_lines.iter().rposition(is_the_choice) {
+            let line = part.order_lines.remove(index);
+            part.order_amount = part.order_amount.saturating_sub(line.total_amount);
+            part.order_tax_amount = part.order_tax_amount.saturating_sub(line.total_tax_amount);
+        }
+        part
+    }
+
+    /// The app's payload as Kustom holds it: the merchant's part, with the `shipping_options` it
+    /// echoes. Its hash equals the cart's when Kustom is up to date, also once the customer chose
+    /// a shipping option in the iframe; an echo that does not read as the app's own options only
+    /// makes the caller push the cart again.
+    pub fn held_payload(&self) -> CartPayload {
+        let chosen = read_selected(self.selected_shipping_option.as_ref())
+            .ok()
+            .flatten();
+        let mut held = self.merchant_part(chosen.as_ref());
+        held.shipping_options = self
+            .shipping_options
+            .as_ref()
+            .and_then(|options| options.as_array().cloned());
+        held
     }
 
     /// The order's cart part in the app's own payload shape, to compare with what the cart

@@ -109,6 +109,7 @@ export const UNSYNCABLE_REASONS = {
   NEGATIVE_ORDER_AMOUNT: 'Your gift cards cover more than the order.',
   AMOUNT_TOO_LARGE: 'Your order is larger than Kustom can take.',
   UNKNOWN_CURRENCY: 'Your cart\'s currency is not one Kustom takes.',
+  SHIPPING_DISCOUNT_IN_IFRAME: 'Your cart has a shipping discount, which Kustom cannot apply to the delivery you choose there.',
 };
 
 export const UNSYNCABLE_PREFIX = 'unsyncable:';

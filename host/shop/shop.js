@@ -3,6 +3,12 @@
 import { mountKustomCheckout } from '/storefront/kustom-checkout.js';
 
 const CART_KEY = 'kustom-demo-cart';
+// The cart profile new carts get: `se` (the shop's flat shipping), or `se-iframe` (a channel whose
+// carriers the customer chooses between in Kustom's checkout); `/shop/?profile=se-iframe` switches.
+const PROFILE_KEY = 'kustom-demo-profile';
+const requested = new URL(location.href).searchParams.get('profile');
+if (requested) localStorage.setItem(PROFILE_KEY, requested);
+const profile = () => localStorage.getItem(PROFILE_KEY) ?? 'se';
 const $ = (selector) => document.querySelector(selector);
 const money = (amount, cart) => new Intl.NumberFormat(cart?.locale ?? 'sv-SE', { style: 'currency', currency: cart?.currencyCode ?? 'SEK' }).format(amount);
 const SWATCHES = { 'TS-RED-M': '#c94a3b', 'BOOK-9789100123': '#d8b25a', 'MUG-1': '#4d6f8f' };
@@ -18,13 +24,23 @@ async function openCart() {
   const known = localStorage.getItem(CART_KEY);
   if (known) {
     const cart = await api('GET', `/${known}`).catch(() => null);
-    if (cart?.cartState === 'open') return cart;
+    if (cart?.cartState === 'open' && cart.profileKey === profile()) return cart;
   }
-  const { cartId } = await api('POST', '', { locale: 'sv-SE' });
+  const { cartId } = await api('POST', '', { locale: 'sv-SE', profileKey: profile() });
   localStorage.setItem(CART_KEY, cartId);
   return api('GET', `/${cartId}`);
 }
 const mutate = (cart, action, body) => api('POST', `/${cart.cartId}/${action}`, body);
+
+/** The shipping row: the shop's carriers are chosen between in Kustom's checkout. */
+function shippingRow(cart) {
+  const chosen = cart.deliveryDynamicFields?.kustomShippingOptionName;
+  if (chosen) return `<div data-testid="shipping-choice"><span>Shipping: ${chosen} <span class="hint">(chosen in Kustom's checkout)</span></span><span>${money(cart.shippingTotal, cart)}</span></div>`;
+  const assumed = (cart.shippingOptions ?? []).find((o) => o.preselected) ?? cart.shippingOptions?.[0];
+  const price = money(cart.shippingTotal + (cart.shippingDiscount ?? 0), cart); // a shipping promotion is listed below
+  if (!assumed) return `<div><span>Shipping</span><span>${price}</span></div>`;
+  return `<div data-testid="shipping-choice"><span>Shipping: ${assumed.name} <span class="hint">(${cart.shippingOptions.length} carriers to choose from at checkout)</span></span><span>${price}</span></div>`;
+}
 
 /** The cart's lines, coupons and totals into `box`; `onChange(cart)` after each change made here. */
 function renderCart(box, cart, onChange, { editable = true } = {}) {
@@ -41,10 +57,10 @@ function renderCart(box, cart, onChange, { editable = true } = {}) {
   const coupons = cart.coupons.map((code) => `<span class="chip">${code} <button class="small" data-action="uncoupon" data-code="${code}" data-testid="remove-coupon-${code}" ${editable ? '' : 'disabled'}>×</button></span>`).join('');
   const promotions = (cart.promotions ?? []).map((p) => `<div><span>${p.description}</span><span>${money(p.calculatedTotal, cart)}</span></div>`).join('');
   box.innerHTML = `${lines}
-    <div class="coupon"><input data-testid="coupon-input" placeholder="Coupon (TENOFF, SAVE50)" ${editable ? '' : 'disabled'}><button data-action="coupon" data-testid="coupon-apply" ${editable ? '' : 'disabled'}>Apply</button></div>
+    <div class="coupon"><input data-testid="coupon-input" placeholder="Coupon (TENOFF, SAVE50, FREESHIP)" ${editable ? '' : 'disabled'}><button data-action="coupon" data-testid="coupon-apply" ${editable ? '' : 'disabled'}>Apply</button></div>
     <div>${coupons}</div>
     <div class="totals">
-      <div><span>Shipping</span><span>${money(cart.shippingTotal, cart)}</span></div>${promotions}
+      ${shippingRow(cart)}${promotions}
       <div class="grand"><span>Total</span><span data-testid="cart-total">${money(cart.orderTotal, cart)}</span></div>
       <div class="hint"><span>incl. VAT</span><span>${money(cart.orderTaxTotal, cart)}</span></div>
     </div>`;

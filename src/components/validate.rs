@@ -31,7 +31,7 @@ use crate::hash::payload_hash;
 use crate::hash::short;
 use crate::host::{finish, Call, Envelope, Interrupt, Output, Rendered, Response, Step, Steps};
 use crate::kustom::CheckoutOrder;
-use crate::payload::{self, CartPayload, LineType, OrderLine};
+use crate::payload;
 use crate::shipping::{self, SelectedShipping};
 use serde_json::{json, Value};
 
@@ -144,7 +144,7 @@ fn check(body: &Value, steps: &mut Steps) -> Step<String> {
         })?;
     // The options are checked against the choice below; the rest must be the cart exactly.
     let offered = expected.shipping_options.take();
-    let received = merchant_part(&order, chosen.as_ref());
+    let received = order.merchant_part(chosen.as_ref());
     if received != expected {
         return Err(reject(
             Code::CartChanged,
@@ -181,30 +181,6 @@ fn check(body: &Value, steps: &mut Steps) -> Step<String> {
         "order {order_id} for cart {cart_id} approved: {} {}{shipping}",
         expected.purchase_currency, expected.order_amount
     ))
-}
-
-/// Kustom's order without the `shipping_fee` line it adds for the option the customer chose
-/// (Kustom API reference §2.7): that line is the choice, checked against the cart's offer on its
-/// own; what is left must be the cart. A line that does not match the choice exactly stays, and
-/// so makes the order differ from the cart.
-fn merchant_part(order: &CheckoutOrder, chosen: Option<&SelectedShipping>) -> CartPayload {
-    let mut part = order.cart_payload();
-    let Some(chosen) = chosen else {
-        return part;
-    };
-    let is_the_choice = |line: &OrderLine| {
-        line.kind == LineType::ShippingFee
-            && line.reference == chosen.id
-            && line.quantity == 1
-            && line.total_amount == chosen.price
-            && line.total_tax_amount == chosen.tax_amount
-    };
-    if let Some(index) = part.order_lines.iter().rposition(is_the_choice) {
-        let line = part.order_lines.remove(index);
-        part.order_amount = part.order_amount.saturating_sub(line.total_amount);
-        part.order_tax_amount = part.order_tax_amount.saturating_sub(line.total_tax_amount);
-    }
-    part
 }
 
 /// The customer's choice of shipping, against what the cart offers: with shipping in the iframe

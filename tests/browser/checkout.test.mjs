@@ -61,9 +61,10 @@ async function shop(t, options) {
     cart: async (cartId) => (await w.call("GET", `/ingress/commerce/carts/${cartId}`)).body,
     payments: async (orderId) => Object.values((await w.state()).payments).filter((p) => p.externalReference === orderId),
     shot: (name) => page.screenshot({ path: join(SHOTS, `${name}.png`) }),
-    /// Products into the cart on the shop's page, then to the checkout until Kustom's iframe is ready.
-    async toCheckout(products) {
-      await page.goto(`${w.hostUrl}/shop/`);
+    /// Products into the cart on the shop's page (a new cart gets `profile`, e.g. `se-iframe`),
+    /// then to the checkout until Kustom's iframe is ready.
+    async toCheckout(products, { profile } = {}) {
+      await page.goto(`${w.hostUrl}/shop/${profile ? `?profile=${profile}` : ""}`);
       for (const [productNumber, quantity] of Object.entries(products)) {
         for (let n = 1; n <= quantity; n++) {
           await page.getByTestId(`add-${productNumber}`).click();
@@ -288,4 +289,54 @@ test("the Vue component: the same checkout, following the cart", LIMIT, async (t
   await waitFor(async () => (await s.shownAmount()) === minor(more), 10_000, "the iframe to show the new total");
   await s.iframeIs("ready");
   await s.shot("vue");
+});
+
+test("shipping chosen in Kustom's iframe: the preselected carrier shown, the customer picks DHL and pays; the confirmation and the order's delivery carry DHL", LIMIT, async (t) => {
+  const s = await shop(t, { emulatorArgs: LATE_PUSH });
+  const { cartId, cart, orderId } = await s.toCheckout({ "TS-RED-M": 1, "MUG-1": 2 }, { profile: "se-iframe" });
+  assert.equal(cart.profileKey, "se-iframe");
+  assert.match(await s.page.getByTestId("shipping-choice").textContent(), /PostNord Ombud.*3 carriers/, "the shop says where shipping is chosen");
+  const goodsOf = (c) => minor(c) - Math.round(c.shippingTotal * 100);
+  assert.equal((await s.w.kustom(`/checkout/v3/orders/${orderId}`)).order_amount, goodsOf(cart), "Kustom holds the goods alone");
+  const radios = s.iframe.getByRole("radio");
+  assert.equal(await radios.count(), 3, "the shop's three carriers in Kustom's selector");
+  assert.ok(await s.iframe.getByRole("radio", { name: /PostNord Ombud/ }).isChecked(), "the preselected carrier checked");
+  assert.equal(await s.shownAmount(), minor(cart), "its price in the total: the shop's total");
+  assert.equal(await s.iframe.getByTestId("kco-total").textContent(), await s.page.getByTestId("cart-total").textContent());
+
+  // A mug more: until Kustom has the new cart, the selector is inert like the rest of the iframe.
+  await s.slowSync(orderId, 2500);
+  await s.page.getByTestId("line-MUG-1").getByRole("button", { name: "one more" }).click();
+  await s.iframeIs("suspended", 2000);
+  assert.ok(await s.iframe.getByRole("radio", { name: /DHL Hem/ }).isDisabled(), "no choosing while suspended");
+  await s.iframeIs("ready", 10_000);
+  const goods = goodsOf(await s.cart(cartId));
+  assert.notEqual(goods, goodsOf(cart));
+
+  await s.iframe.getByRole("radio", { name: /DHL Hem/ }).check();
+  await s.iframe.locator('body[data-shipping-option="dhl-home"][data-state="ready"]').waitFor({ state: "attached" });
+  assert.equal(await s.shownAmount(), goods + 7900, "the total with DHL's 79 kr");
+  const order = await s.w.kustom(`/checkout/v3/orders/${orderId}`);
+  assert.equal(order.selected_shipping_option?.id, "dhl-home", "Kustom holds the choice");
+  assert.equal(order.order_amount, goods + 7900);
+  await s.shot("shipping-in-iframe");
+
+  await s.pay();
+  await s.confirmed.waitFor({ timeout: 15_000 });
+  const confirmation = s.page.frameLocator(".kustom-checkout__confirmation iframe");
+  await confirmation.locator('body[data-state="complete"]').waitFor();
+  assert.equal(await confirmation.getByTestId("kco-delivery").textContent(), "DHL Hem", "Kustom's confirmation names the carrier");
+  const paid = await confirmation.getByTestId("kco-total").textContent();
+  assert.ok((await s.page.locator(".kustom-checkout__summary").textContent()).includes(paid), `the shop's confirmation says ${paid} was paid`);
+  assert.match(await s.page.getByTestId("shipping-choice").textContent(), /DHL Hem.*chosen in Kustom's checkout/, "the cart shows the carrier chosen");
+  const payments = await s.payments(orderId);
+  assert.equal(payments.length, 1, "exactly one payment");
+  assert.equal(Math.round(payments[0].authorizations[0].amount * 100), goods + 7900, "authorized the goods and DHL");
+  const state = await s.w.state();
+  const platformOrder = Object.values(state.orders).find((o) => o.cartId === cartId);
+  assert.equal(platformOrder.deliveries[0].dynamic.kustomShippingOptionId, "dhl-home", "the order's delivery carries the carrier");
+  assert.equal(platformOrder.deliveries[0].dynamic.kustomCarrier, "DHL");
+  assert.equal(Math.round(platformOrder.orderTotal * 100), goods + 7900, "the order totals what was authorized");
+  assert.deepEqual(s.problems, []);
+  await s.shot("shipping-in-iframe-confirmed");
 });
