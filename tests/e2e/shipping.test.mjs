@@ -219,20 +219,22 @@ test("bad input end to end: a shop carrier with a negative price makes the cart 
   assert.equal(delivery.dynamic.kustomShippingOptionId, "pn-ombud", "the preselected carrier, as the customer paid without choosing");
 });
 
-test("bad input end to end: a mistyped registry flag (\"yes\") is refused by every component, Kustom's validation blocks the purchase, nothing is paid", LIMIT, async (t) => {
+test("bad input end to end: a mistyped registry flag (\"yes\") refuses the channel's carts in every component, Kustom's validation blocks the purchase, nothing is paid", LIMIT, async (t) => {
   const w = await world(t);
   const { cartId, orderId, cart } = await iframeCheckout(w);
   const entry = (await w.call("GET", `/resources/registry/${CHANNEL}`)).body;
   await w.call("POST", `/resources/registry/${CHANNEL}`, { ...entry, kustomUsesShippingAssistant: "yes" });
   await w.call("POST", `/ingress/commerce/carts/${cartId}/set-quantity`, { cartItemId: cart.items[1].cartItemId, quantity: 4 });
   await w.idle();
-  assert.match(w.lines.join("\n"), /cart-kustom-sync: error BAD_INPUT: channel\.kustomUsesShippingAssistant/);
+  const { body: refused } = await w.call("GET", `/ingress/commerce/carts/${cartId}`);
+  assert.equal(refused.fields.kustomPendingHash, "unsyncable:BAD_INPUT", "the storefront keeps the iframe suspended");
+  assert.match(w.lines.join("\n"), /not sent to Kustom order .*BAD_INPUT: channel\.kustomUsesShippingAssistant: must be true or false/);
   const reload = await checkout(w, cartId);
-  assert.equal(reload.status, 500, JSON.stringify(reload.body));
+  assert.equal(reload.status, 422, JSON.stringify(reload.body));
   assert.equal(reload.body.error.code, "BAD_INPUT");
   const paying = await w.control(`/orders/${orderId}/complete`, { push: false });
   assert.equal(paying.status, 409, JSON.stringify(paying.body));
-  assert.equal(paying.body.outcome, "failed", "the validation answered an error, which blocks (require_validate_callback_success)");
+  assert.equal(paying.body.outcome, "rejected", "the validation refuses a cart it cannot build (CART_NOT_PAYABLE)");
   const state = await w.state();
   assert.equal(state.carts[cartId].state, "open");
   assert.equal(Object.keys(state.payments).length, 0, "no payment");
