@@ -76,22 +76,7 @@ pub const MAX_REFERENCE_CHARS: usize = 255;
 /// The largest amount Order Management takes in a capture or refund (its schema: 0..200 000 000).
 pub const OM_MAX_AMOUNT: i64 = 200_000_000;
 
-/// `shipping_info.shipping_method` values Order Management accepts.
-pub const SHIPPING_METHODS: &[&str] = &[
-    "PickUpStore",
-    "Home",
-    "BoxReg",
-    "BoxUnreg",
-    "PickUpPoint",
-    "Own",
-    "Postal",
-    "DHLPackstation",
-    "Digital",
-    "Undefined",
-    "PickUpWarehouse",
-    "ClickCollect",
-    "PalletDelivery",
-];
+pub use crate::shipping::SHIPPING_METHODS;
 
 /// The platform's tracking of a delivery, `[{shippingCompany, trackingNumber, trackingUri?,
 /// shippingMethod?}]`, as Kustom's `shipping_info`. An entry Kustom would refuse (no carrier or

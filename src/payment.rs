@@ -5,9 +5,12 @@
 
 use crate::decimal::Decimal;
 use crate::error::{parse, AppError};
-use crate::host::{ActorReply, Call};
+use crate::host::{ActorReply, Call, Step, Steps};
 use serde::Deserialize;
 use serde_json::json;
+
+/// The `providerKey` of the payments this app makes (`completion.rs`) and handles.
+pub const PROVIDER_KEY: &str = "kustom";
 
 pub fn read_payment(payment_id: &str) -> Call {
     Call::MessageActor {
@@ -183,4 +186,43 @@ impl PaymentRecord {
                 && c.remaining_amount.to_minor_units(exponent) >= amount.to_minor_units(exponent)
         })
     }
+}
+
+/// An order's Kustom payment: the platform's payment, and the Kustom order it pays.
+pub struct KustomPayment {
+    pub payment_id: String,
+    pub kustom_order_id: String,
+}
+
+/// The first Kustom payment among an order's payments ([`order_payments`]), or `None` (logged)
+/// for an order paid otherwise. The log says what the job does with it (`doing`: "releasing",
+/// "setting the order number on") and what it leaves undone without one (`nothing`).
+pub fn order_kustom_payment(
+    steps: &mut Steps,
+    order_id: &str,
+    (doing, nothing): (&str, &str),
+    log: &mut Vec<String>,
+) -> Step<Option<KustomPayment>> {
+    let nodes = steps.call(order_payments(order_id)?)?;
+    let nodes: Vec<PaymentNode> = parse(nodes, "replies: payments")
+        .map_err(|error| AppError::host(format!("the payments query: {}", error.message)))?;
+    let mut kustom_payments = nodes.into_iter().filter(|n| {
+        n.provider_key.as_deref() == Some(PROVIDER_KEY) && n.external_reference.is_some()
+    });
+    let Some(node) = kustom_payments.next() else {
+        log.push(format!("order {order_id} has no Kustom payment; {nothing}"));
+        return Ok(None);
+    };
+    if kustom_payments.next().is_some() {
+        log.push(format!(
+            "order {order_id} has several Kustom payments; {doing} {} only",
+            node.payment_id
+        ));
+    }
+    let kustom_order_id = node.external_reference.unwrap_or_default();
+    crate::kustom::checked_order_id(&kustom_order_id)?;
+    Ok(Some(KustomPayment {
+        payment_id: node.payment_id,
+        kustom_order_id,
+    }))
 }

@@ -11,8 +11,9 @@
 use crate::decimal::Decimal;
 use serde_json::{json, Map, Value};
 
-/// Kustom's `shipping_method` values for a checkout option (the first nine of OM's).
-pub const CHECKOUT_SHIPPING_METHODS: [&str; 9] = [
+/// `shipping_info.shipping_method` values Order Management accepts; a checkout option takes the
+/// first nine ([`CHECKOUT_SHIPPING_METHODS`]).
+pub const SHIPPING_METHODS: [&str; 13] = [
     "PickUpStore",
     "Home",
     "BoxReg",
@@ -22,7 +23,13 @@ pub const CHECKOUT_SHIPPING_METHODS: [&str; 9] = [
     "Postal",
     "DHLPackstation",
     "Digital",
+    "Undefined",
+    "PickUpWarehouse",
+    "ClickCollect",
+    "PalletDelivery",
 ];
+/// Kustom's `shipping_method` values for a checkout option (Checkout spec `shipping_option`).
+pub const CHECKOUT_SHIPPING_METHODS: &[&str] = SHIPPING_METHODS.split_at(9).0;
 /// Kustom's limit on an option's `id` and `name` (Checkout spec `shipping_option`); the app holds
 /// its other texts to it too.
 pub const MAX_TEXT_CHARS: usize = 255;

@@ -12,8 +12,8 @@ use crate::payment::HookPayment as Payment;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub const PROVIDER_KEY: &str = "kustom";
 pub use crate::jobs::{CaptureJobParameters, CAPTURE_JOB as JOB_DEFINITION};
+pub use crate::payment::PROVIDER_KEY;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -15,16 +15,15 @@
 //! from the Kustom order id. Failures are classified and logged on the payment; transient ones
 //! retry on Kustom's OM schedule (5 s, 5 min, 5 h).
 
-use super::capture::PROVIDER_KEY;
 use super::capture_order::RETRIES;
 use crate::currency::minor_unit_exponent;
 use crate::decimal::Decimal;
-use crate::error::{parse, AppError, Code};
+use crate::error::{parse, Code};
 use crate::host::{finish, Effect, Envelope, Output, Step, Steps, TicketCommand};
 use crate::instant::Instant;
 use crate::jobs::{ReleaseJobParameters, ReleaseReason, RELEASE_JOB};
 use crate::kustom::{self, OmOrder, Outcome};
-use crate::payment::{self, PaymentNode, PaymentRecord, VOIDED_STATE};
+use crate::payment::{self, KustomPayment as Target, PaymentRecord, VOIDED_STATE};
 use crate::retry::schedule_job;
 use crate::settings::Settings;
 use serde_json::{json, Value};
@@ -38,12 +37,6 @@ struct Job {
     parameters: ReleaseJobParameters,
     settings: Settings,
     now: Instant,
-}
-
-/// The Kustom payment being released.
-struct Target {
-    payment_id: String,
-    kustom_order_id: String,
 }
 
 pub fn run(input: &Value) -> Output {
@@ -117,32 +110,8 @@ fn step(input: &Value) -> Step {
 
 /// The order's Kustom payment: the first payment with provider `kustom` and an order id.
 fn kustom_payment(steps: &mut Steps, job: &Job, log: &mut Vec<String>) -> Step<Option<Target>> {
-    let p = &job.parameters;
-    let nodes = steps.call(payment::order_payments(&p.order_id)?)?;
-    let nodes: Vec<PaymentNode> = parse(nodes, "replies: payments")
-        .map_err(|error| AppError::host(format!("the payments query: {}", error.message)))?;
-    let mut kustom_payments = nodes.into_iter().filter(|n| {
-        n.provider_key.as_deref() == Some(PROVIDER_KEY) && n.external_reference.is_some()
-    });
-    let Some(node) = kustom_payments.next() else {
-        log.push(format!(
-            "order {} has no Kustom payment; nothing to release",
-            p.order_id
-        ));
-        return Ok(None);
-    };
-    if kustom_payments.next().is_some() {
-        log.push(format!(
-            "order {} has several Kustom payments; releasing {} only",
-            p.order_id, node.payment_id
-        ));
-    }
-    let kustom_order_id = node.external_reference.unwrap_or_default();
-    kustom::checked_order_id(&kustom_order_id)?;
-    Ok(Some(Target {
-        payment_id: node.payment_id,
-        kustom_order_id,
-    }))
+    let doing = ("releasing", "nothing to release");
+    payment::order_kustom_payment(steps, &job.parameters.order_id, doing, log)
 }
 
 fn has_pending_capture(record: &PaymentRecord) -> bool {

@@ -24,14 +24,13 @@
 //! `KUSTOM_UNAVAILABLE` on the payment. The parameters never change between runs, so a retry
 //! never sends another number.
 
-use super::capture::PROVIDER_KEY;
 use super::capture_order::RETRIES;
-use crate::error::{parse, AppError, Code};
+use crate::error::{parse, Code};
 use crate::host::{finish, Envelope, Output, Step, Steps, TicketCommand};
 use crate::instant::Instant;
 use crate::jobs::{OrderNumberJobParameters, ORDER_NUMBER_JOB};
 use crate::kustom::{self, OmReferences, Outcome, MAX_MERCHANT_REFERENCE_CHARS};
-use crate::payment::{self, PaymentNode};
+use crate::payment::{self, KustomPayment as Target};
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
 
@@ -39,12 +38,6 @@ struct Job {
     parameters: OrderNumberJobParameters,
     settings: Settings,
     now: Instant,
-}
-
-/// The order's Kustom payment.
-struct Target {
-    payment_id: String,
-    kustom_order_id: String,
 }
 
 pub fn run(input: &Value) -> Output {
@@ -163,32 +156,8 @@ pub fn order_number_problem(number: &str) -> Option<String> {
 /// The order's Kustom payment: the first payment with provider `kustom` and an external
 /// reference (the Kustom order id).
 fn kustom_payment(steps: &mut Steps, job: &Job, log: &mut Vec<String>) -> Step<Option<Target>> {
-    let p = &job.parameters;
-    let nodes = steps.call(payment::order_payments(&p.order_id)?)?;
-    let nodes: Vec<PaymentNode> = parse(nodes, "replies: payments")
-        .map_err(|error| AppError::host(format!("the payments query: {}", error.message)))?;
-    let mut kustom_payments = nodes.into_iter().filter(|n| {
-        n.provider_key.as_deref() == Some(PROVIDER_KEY) && n.external_reference.is_some()
-    });
-    let Some(node) = kustom_payments.next() else {
-        log.push(format!(
-            "order {} has no Kustom payment; no order number to send",
-            p.order_id
-        ));
-        return Ok(None);
-    };
-    if kustom_payments.next().is_some() {
-        log.push(format!(
-            "order {} has several Kustom payments; setting the order number on {} only",
-            p.order_id, node.payment_id
-        ));
-    }
-    let kustom_order_id = node.external_reference.unwrap_or_default();
-    kustom::checked_order_id(&kustom_order_id)?;
-    Ok(Some(Target {
-        payment_id: node.payment_id,
-        kustom_order_id,
-    }))
+    let doing = ("setting the order number on", "no order number to send");
+    payment::order_kustom_payment(steps, &job.parameters.order_id, doing, log)
 }
 
 /// A definite outcome that retrying cannot change: logged on the payment, the job ends. The
