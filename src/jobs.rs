@@ -2,8 +2,32 @@
 //! parameters. Kept apart from the components so that the host contract (`host.rs`) can print
 //! them without importing a component.
 
+use crate::error::{parse, AppError};
+use crate::host::Envelope;
+use crate::instant::Instant;
+use crate::settings::Settings;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// What a job starts from: its parameters, the app's settings and the host's time.
+pub struct Job<P> {
+    pub parameters: P,
+    pub settings: Settings,
+    pub now: Instant,
+}
+
+impl<P: DeserializeOwned> Job<P> {
+    /// Reads the three from a job's input (its parameters are at the top level).
+    pub fn from_input(input: &Value) -> Result<Job<P>, AppError> {
+        let envelope: Envelope = parse(input, "input")?;
+        Ok(Job {
+            parameters: parse(input, "input")?,
+            settings: Settings::from_input(input)?,
+            now: Instant::parse(&envelope.now)?,
+        })
+    }
+}
 
 /// `syncKustomOrder`, scheduled by the `cart-kustom-sync` rule.
 pub const SYNC_JOB: &str = "syncKustomOrder";

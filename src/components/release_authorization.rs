@@ -18,14 +18,12 @@
 use super::capture_order::RETRIES;
 use crate::currency::minor_unit_exponent;
 use crate::decimal::Decimal;
-use crate::error::{parse, Code};
-use crate::host::{finish, Effect, Envelope, Output, Step, Steps, TicketCommand};
-use crate::instant::Instant;
+use crate::error::Code;
+use crate::host::{finish, Effect, Output, Step, Steps, TicketCommand};
 use crate::jobs::{ReleaseJobParameters, ReleaseReason, RELEASE_JOB};
 use crate::kustom::{self, OmOrder, Outcome};
 use crate::payment::{self, KustomPayment as Target, PaymentRecord, VOIDED_STATE};
 use crate::retry::schedule_job;
-use crate::settings::Settings;
 use serde_json::{json, Value};
 
 /// Re-check pending captures every 15 minutes…
@@ -33,24 +31,14 @@ pub const WAIT_SECONDS: i64 = 900;
 /// …for a day.
 pub const MAX_WAITS: u32 = 96;
 
-struct Job {
-    parameters: ReleaseJobParameters,
-    settings: Settings,
-    now: Instant,
-}
+type Job = crate::jobs::Job<ReleaseJobParameters>;
 
 pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
 
 fn step(input: &Value) -> Step {
-    let envelope: Envelope = parse(input, "input")?;
-    let parameters: ReleaseJobParameters = parse(input, "input")?;
-    let job = Job {
-        settings: Settings::from_input(input)?,
-        now: Instant::parse(&envelope.now)?,
-        parameters,
-    };
+    let job = Job::from_input(input)?;
     let p = &job.parameters;
     let mut steps = Steps::of_input(input);
     let mut log = vec![];

@@ -25,33 +25,21 @@
 //! never sends another number.
 
 use super::capture_order::RETRIES;
-use crate::error::{parse, Code};
-use crate::host::{finish, Envelope, Output, Step, Steps, TicketCommand};
-use crate::instant::Instant;
+use crate::error::Code;
+use crate::host::{finish, Output, Step, Steps, TicketCommand};
 use crate::jobs::{OrderNumberJobParameters, ORDER_NUMBER_JOB};
 use crate::kustom::{self, OmReferences, Outcome, MAX_MERCHANT_REFERENCE_CHARS};
 use crate::payment::{self, KustomPayment as Target};
-use crate::settings::Settings;
 use serde_json::{json, Map, Value};
 
-struct Job {
-    parameters: OrderNumberJobParameters,
-    settings: Settings,
-    now: Instant,
-}
+type Job = crate::jobs::Job<OrderNumberJobParameters>;
 
 pub fn run(input: &Value) -> Output {
     finish(step(input))
 }
 
 fn step(input: &Value) -> Step {
-    let envelope: Envelope = parse(input, "input")?;
-    let parameters: OrderNumberJobParameters = parse(input, "input")?;
-    let job = Job {
-        settings: Settings::from_input(input)?,
-        now: Instant::parse(&envelope.now)?,
-        parameters,
-    };
+    let job = Job::from_input(input)?;
     let p = &job.parameters;
     let mut steps = Steps::of_input(input);
     let mut log = vec![];
