@@ -59,16 +59,20 @@ function scenarios(n) {
   const payment = { actorId: PAYMENT, paths: [], errors: [], data: { query: { captures: [{ paymentCaptureId: capture.paymentCaptureId, state: "pending", remainingAmount: 940.8 }] } } };
   const om = ok({ status: "AUTHORIZED", fraud_status: "ACCEPTED", purchase_currency: "sek", order_amount: 94080, remaining_authorized_amount: 94080, expires_at: "2026-12-23T00:00:00Z", captures: [] });
   const request = (extra) => ({ headers: {}, settings, now, ...extra });
+  const paidOm = ok({ status: "AUTHORIZED", fraud_status: "ACCEPTED", purchase_currency: "sek", order_amount: payload.order_amount });
+  const authorized = { actorId: PAYMENT, paths: [], errors: [], data: { query: { paymentId: PAYMENT,
+    authorizations: [{ authorizationNumber: ORDER, authorizationState: "successful" }] } } };
   return {
     "rules/cart-kustom-sync": [ruleInput, []],
     "jobs/sync-kustom-order": [{ ...scheduled, settings, now }, [ticket(scheduled.hash), ok(order), done, ticket(scheduled.hash)]],
     "ingresses/checkout": [request({ route: { cartId: CART }, query: {}, body: { termsUrl: "https://a.se/t", checkoutUrl: "https://a.se/c", confirmationUrl: "https://a.se/k" } }),
       [rendered, ok(order)]],
     "ingresses/validate": [request({ route: {}, query: {}, body: JSON.stringify(order) }), [rendered, []]],
+    // Paid: the Checkout API says complete, Order Management says authorized (issue 10).
     "ingresses/confirm": [request({ route: { cartId: CART }, query: {}, body: null }),
-      [rendered, ok({ ...order, status: "checkout_complete" }), [], { ...done, actorId: PAYMENT }, done, { status: 204, body: "" }]],
+      [rendered, ok({ ...order, status: "checkout_complete" }), paidOm, [], { ...done, actorId: PAYMENT }, done, { status: 204, body: "" }]],
     "ingresses/webhook": [request({ route: {}, query: { kustom_order_id: ORDER }, body: "" }),
-      [[{ cartId: CART }], rendered, ok({ ...order, status: "checkout_complete" }), [{ paymentId: PAYMENT }], done, { status: 204, body: "" }]],
+      [[{ cartId: CART }], rendered, ok({ ...order, status: "checkout_complete" }), paidOm, [{ paymentId: PAYMENT }], authorized, done, { status: 204, body: "" }]],
     "rules/capture": [{ hook: "OnPaymentCapture", settings, now, payment: { paymentId: PAYMENT, providerKey: "kustom", externalReference: ORDER, currencyCode: "SEK" },
       capture: { paymentCaptureId: capture.paymentCaptureId, state: "pending", remainingAmount: 940.8 } }, []],
     "jobs/capture-order": [{ ...capture, settings, now }, [payment, om, { status: 201, headers: { "Capture-Id": "cap-1" }, body: "" }, payment]],
