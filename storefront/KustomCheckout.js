@@ -8,6 +8,7 @@
 // already has, e.g. after a mutation: the iframe suspends at once), and the options of
 // `mountKustomCheckout` (`apiBase`, `termsUrl`, `checkoutUrl`, `confirmationUrl`, `messages`,
 // `events`, `pollMs`). Events: `state` (every state), `cart` (every cart seen), `confirmed`,
+// `shipping-option` (the carrier the customer picks in Kustom's iframe),
 // `error`.
 import { defineComponent, h, ref, watch, onMounted, onBeforeUnmount } from 'vue';
 import { mountKustomCheckout } from './kustom-checkout.js';
@@ -25,7 +26,7 @@ export default defineComponent({
     events: { type: Boolean, default: undefined },
     pollMs: { type: Number, default: undefined },
   },
-  emits: ['state', 'cart', 'confirmed', 'error'],
+  emits: ['state', 'cart', 'confirmed', 'error', 'shipping-option'],
   setup(props, { emit, expose }) {
     const root = ref(null);
     let checkout = null;
@@ -40,6 +41,7 @@ export default defineComponent({
           if (state.phase === 'error') emit('error', state);
         },
         onCart: (seen) => emit('cart', seen),
+        onShippingOption: (option) => emit('shipping-option', option),
       });
       if (cart) checkout.setCart(cart);
     }

@@ -67,7 +67,18 @@
  * @property {Partial<Messages>} [messages] shopper-facing texts to replace
  * @property {(state: CheckoutState) => void} [onState] called on every change of phase or message
  * @property {(cart: RenderedCart) => void} [onCart] called with every cart seen (to re-render a summary)
+ * @property {(option: ShippingChoice) => void} [onShippingOption] called when the customer picks a
+ *   shipping option in Kustom's iframe (Kustom's `shipping_option_change`; shipping chosen there,
+ *   docs/shipping.md), to show it beside the cart before the purchase completes
  * @property {typeof fetch} [fetch] the fetch to use (default: window.fetch)
+ */
+
+/**
+ * @typedef {object} ShippingChoice Kustom's `shipping_option_change` data (amounts in minor units)
+ * @property {string} [id]
+ * @property {string} [name]
+ * @property {number} [price]
+ * @property {number} [tax_amount]
  */
 
 /**
@@ -345,6 +356,14 @@ export function mountKustomCheckout(container, options) {
     snippetShown = true;
     show('checkout');
     follow();
+    listen();
+  }
+
+  // ---- what the customer picks in Kustom's iframe
+  async function listen() {
+    if (!options.onShippingOption) return;
+    const handler = (data) => { if (!destroyed) options.onShippingOption?.(data ?? {}); };
+    (await kustomApi())?.((api) => api.on({ shipping_option_change: handler }));
   }
 
   // ---- back from Kustom: confirm

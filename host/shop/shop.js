@@ -32,18 +32,25 @@ async function openCart() {
 }
 const mutate = (cart, action, body) => api('POST', `/${cart.cartId}/${action}`, body);
 
-/** The shipping row: the shop's carriers are chosen between in Kustom's checkout. */
-function shippingRow(cart) {
+/** The shipping row: the shop's carriers are chosen between in Kustom's checkout (`picked`: the
+ * option the customer picked there, before the purchase completes). */
+function shippingRow(cart, picked) {
   const chosen = cart.deliveryDynamicFields?.kustomShippingOptionName;
   if (chosen) return `<div data-testid="shipping-choice"><span>Shipping: ${chosen} <span class="hint">(chosen in Kustom's checkout)</span></span><span>${money(cart.shippingTotal, cart)}</span></div>`;
+  if (picked?.name && cart.shippingOptions) return `<div data-testid="shipping-choice"><span>Shipping: ${picked.name} <span class="hint">(chosen in Kustom's checkout)</span></span><span>${money(picked.price / 100, cart)}</span></div>`;
   const assumed = (cart.shippingOptions ?? []).find((o) => o.preselected) ?? cart.shippingOptions?.[0];
   const price = money(cart.shippingTotal + (cart.shippingDiscount ?? 0), cart); // a shipping promotion is listed below
   if (!assumed) return `<div><span>Shipping</span><span>${price}</span></div>`;
   return `<div data-testid="shipping-choice"><span>Shipping: ${assumed.name} <span class="hint">(${cart.shippingOptions.length} carriers to choose from at checkout)</span></span><span>${price}</span></div>`;
 }
 
+/** What the customer pays: with a carrier picked in Kustom's iframe, the goods and its price (as
+ * Kustom shows), until the completed cart carries it. */
+const total = (cart, picked) => (picked?.name && cart.shippingOptions && !cart.deliveryDynamicFields?.kustomShippingOptionName
+  ? cart.orderTotal - cart.shippingTotal + picked.price / 100 : cart.orderTotal);
+
 /** The cart's lines, coupons and totals into `box`; `onChange(cart)` after each change made here. */
-function renderCart(box, cart, onChange, { editable = true } = {}) {
+function renderCart(box, cart, onChange, { editable = true, picked = null } = {}) {
   const lines = cart.items.map((item) => `
     <div class="line" data-testid="line-${item.productNumber}">
       <div>${item.description}<div class="hint">${money(item.unitPrice, cart)} each</div></div>
@@ -60,8 +67,8 @@ function renderCart(box, cart, onChange, { editable = true } = {}) {
     <div class="coupon"><input data-testid="coupon-input" placeholder="Coupon (TENOFF, SAVE50, FREESHIP)" ${editable ? '' : 'disabled'}><button data-action="coupon" data-testid="coupon-apply" ${editable ? '' : 'disabled'}>Apply</button></div>
     <div>${coupons}</div>
     <div class="totals">
-      ${shippingRow(cart)}${promotions}
-      <div class="grand"><span>Total</span><span data-testid="cart-total">${money(cart.orderTotal, cart)}</span></div>
+      ${shippingRow(cart, picked)}${promotions}
+      <div class="grand"><span>Total</span><span data-testid="cart-total">${money(total(cart, picked), cart)}</span></div>
       <div class="hint"><span>incl. VAT</span><span>${money(cart.orderTaxTotal, cart)}</span></div>
     </div>`;
   box.onclick = async (event) => {
@@ -113,8 +120,11 @@ export async function checkoutPage() {
   if (!cartId) { location.href = '/shop/'; return; }
   let checkout;
   let editable = true;
+  let picked = null; // the carrier picked in Kustom's iframe
+  let shown = null;
   const show = (cart) => {
-    renderCart($('#cart'), cart, (next) => { show(next); checkout.setCart(next); }, { editable });
+    shown = cart;
+    renderCart($('#cart'), cart, (next) => { show(next); checkout.setCart(next); }, { editable, picked });
     const f = cart.fields ?? {};
     $('#sync').textContent = `pending ${String(f.kustomPendingHash ?? '–').slice(0, 14)} · synced ${String(f.kustomSyncHash ?? '–').slice(0, 14)}`;
   };
@@ -124,6 +134,7 @@ export async function checkoutPage() {
     checkoutUrl: new URL('/shop/checkout', location.origin).toString(),
     events: new URL(location.href).searchParams.get('events') !== 'off', // ?events=off: the polling fallback
     onCart: show,
+    onShippingOption: (option) => { picked = option; if (shown) show(shown); },
     onState: (state) => {
       document.body.dataset.checkout = state.phase;
       if (state.phase === 'confirmed' || state.phase === 'confirming') editable = false;

@@ -316,6 +316,11 @@ test("shipping chosen in Kustom's iframe: the preselected carrier shown, the cus
   await s.iframe.getByRole("radio", { name: /DHL Hem/ }).check();
   await s.iframe.locator('body[data-shipping-option="dhl-home"][data-state="ready"]').waitFor({ state: "attached" });
   assert.equal(await s.shownAmount(), goods + 7900, "the total with DHL's 79 kr");
+  // The shop's cart follows the pick (the storefront's onShippingOption, from Kustom's
+  // shipping_option_change): the carrier and the total Kustom shows, before anything is paid.
+  await s.page.getByTestId("shipping-choice").filter({ hasText: "DHL Hem" }).waitFor({ timeout: 5000 });
+  assert.equal(await s.page.getByTestId("cart-total").textContent(), await s.iframe.getByTestId("kco-total").textContent(),
+    "the shop's total is Kustom's, DHL included");
   const order = await s.w.kustom(`/checkout/v3/orders/${orderId}`);
   assert.equal(order.selected_shipping_option?.id, "dhl-home", "Kustom holds the choice");
   assert.equal(order.order_amount, goods + 7900);
