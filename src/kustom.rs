@@ -93,23 +93,14 @@ pub fn shipping_info(entries: &Value) -> (Vec<Value>, Vec<String>) {
     };
     for (index, entry) in entries.iter().enumerate() {
         let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::trim);
-        let fits = |value: &str, max: usize| !value.is_empty() && value.chars().count() <= max;
         let company = text("shippingCompany");
         let number = text("trackingNumber");
         let uri = text("trackingUri");
         let method = text("shippingMethod");
-        let problem = match (company, number) {
-            _ if kept.len() >= 500 => Some("more than 500 entries"),
-            (Some(c), Some(n)) if fits(c, 100) && fits(n, 100) => {
-                if uri.is_some_and(|u| !fits(u, 1024)) {
-                    Some("trackingUri is empty or longer than 1024 characters")
-                } else if method.is_some_and(|m| !SHIPPING_METHODS.contains(&m)) {
-                    Some("shippingMethod is not one Kustom knows")
-                } else {
-                    None
-                }
-            }
-            _ => Some("shippingCompany and trackingNumber must be 1–100 characters"),
+        let problem = if kept.len() >= 500 {
+            Some("more than 500 entries")
+        } else {
+            shipping_info_problem(company, number, uri, method)
         };
         if let Some(problem) = problem {
             dropped.push(format!("shippingInfo[{index}] left out: {problem}"));
@@ -132,28 +123,55 @@ pub fn shipping_info(entries: &Value) -> (Vec<Value>, Vec<String>) {
     (kept, dropped)
 }
 
+/// Why Kustom would refuse one `shipping_info` entry (§6.2: carrier and number 1–100
+/// characters, a tracking URI of 1–1024, a method it knows), if it would: one rule for the
+/// entries the capture rule builds and for those a job is handed.
+fn shipping_info_problem(
+    company: Option<&str>,
+    number: Option<&str>,
+    uri: Option<&str>,
+    method: Option<&str>,
+) -> Option<&'static str> {
+    let fits = |value: &str, max: usize| !value.is_empty() && value.chars().count() <= max;
+    if !(company.is_some_and(|c| fits(c, 100)) && number.is_some_and(|n| fits(n, 100))) {
+        Some("shippingCompany and trackingNumber must be 1–100 characters")
+    } else if uri.is_some_and(|u| !fits(u, 1024)) {
+        Some("trackingUri is empty or longer than 1024 characters")
+    } else if method.is_some_and(|m| !SHIPPING_METHODS.contains(&m)) {
+        Some("shippingMethod is not one Kustom knows")
+    } else {
+        None
+    }
+}
+
 /// `shipping_info` as a job's parameters carry it (Kustom's shape, made by [`shipping_info`] in
 /// the rule): a job sends it only if Kustom takes all of it — the parameters are the host's to
 /// keep, so they are checked again, never trusted.
 pub fn checked_shipping_info(info: &Value) -> Result<(), AppError> {
-    let text = |entry: &Value, key: &str, max: usize, required: bool| match entry.get(key) {
-        None => !required,
-        Some(Value::String(text)) => !text.is_empty() && text.chars().count() <= max,
-        Some(_) => false,
+    let entry_fits = |entry: &Value| {
+        // Each field as text; a field that is there but is not text is `Some(None)`.
+        let [company, number, uri, method] = [
+            "shipping_company",
+            "tracking_number",
+            "tracking_uri",
+            "shipping_method",
+        ]
+        .map(|key| entry.get(key).map(Value::as_str));
+        let all_text = [company, number, uri, method]
+            .iter()
+            .all(|f| f.is_none_or(|t| t.is_some()));
+        entry.is_object()
+            && all_text
+            && shipping_info_problem(
+                company.flatten(),
+                number.flatten(),
+                uri.flatten(),
+                method.flatten(),
+            )
+            .is_none()
     };
     let ok = info.as_array().is_some_and(|entries| {
-        (1..=500).contains(&entries.len())
-            && entries.iter().all(|entry| {
-                entry.is_object()
-                    && text(entry, "shipping_company", 100, true)
-                    && text(entry, "tracking_number", 100, true)
-                    && text(entry, "tracking_uri", 1024, false)
-                    && entry.get("shipping_method").is_none_or(|method| {
-                        method
-                            .as_str()
-                            .is_some_and(|m| SHIPPING_METHODS.contains(&m))
-                    })
-            })
+        (1..=500).contains(&entries.len()) && entries.iter().all(entry_fits)
     });
     if ok {
         Ok(())
@@ -524,8 +542,9 @@ pub struct CheckoutOrder {
 /// What the completion path decides on, read liberally from a Checkout API order — or an Order
 /// Management one, whose fields of the same names mean the same (its `status` is OM's) — its
 /// status, amount and currency, fraud status, the cart it names, the customer's addresses and
-/// the chosen shipping option as trees (`customer.rs`, `shipping.rs` read them liberally). Not the lines, whose types Kustom extends (`digital`,
-/// `store_credit`, …), so nothing else can make a paid order unreadable.
+/// the chosen shipping option as trees (`customer.rs`, `shipping.rs` read them liberally). Not
+/// the lines, whose types Kustom extends (`digital`, `store_credit`, …), so nothing else can
+/// make a paid order unreadable.
 #[derive(Clone, Debug, Deserialize)]
 pub struct OrderSummary {
     #[serde(default)]
@@ -905,6 +924,10 @@ mod tests {
             json!([{"shipping_company": "PostNord", "tracking_number": ""}]),
             json!([{"shipping_company": "P", "tracking_number": "1", "shipping_method": "Drone"}]),
             json!([{"shipping_company": "P", "tracking_number": "1".repeat(101)}]),
+            json!([{"shipping_company": "P", "tracking_number": "1", "tracking_uri": 7}]),
+            json!([{"shipping_company": "P", "tracking_number": "1", "tracking_uri": ""}]),
+            json!([{"shipping_company": "P", "tracking_number": "1", "shipping_method": null}]),
+            json!([{"shipping_company": "P", "tracking_number": 1}]),
             json!([7]),
         ] {
             assert!(checked_shipping_info(&bad).is_err(), "{bad}");
