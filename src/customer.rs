@@ -161,21 +161,25 @@ fn text(object: &Value, key: &str, which: &str, notes: &mut Vec<String>) -> Opti
         }
         return None;
     };
-    let cleaned: String = raw
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let cleaned = cleaned.trim();
-    if cleaned.is_empty() {
-        return None;
-    }
+    let cleaned = cleaned(raw)?;
     if cleaned.chars().count() > MAX_CHARS {
         notes.push(format!(
             "the {which} {key} is longer than {MAX_CHARS} characters: cut"
         ));
         return Some(cleaned.chars().take(MAX_CHARS).collect());
     }
-    Some(cleaned.to_string())
+    Some(cleaned)
+}
+
+/// Text from Kustom as the platform may keep it: control characters become spaces, trimmed;
+/// `None` when nothing is left. Not cut: the caller decides (and says) where.
+pub fn cleaned(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cleaned = cleaned.trim();
+    (!cleaned.is_empty()).then(|| cleaned.to_string())
 }
 
 /// The other way: what the shop already knows (the cart's `address` and `email`) as the

@@ -390,7 +390,7 @@ fn shipping_options(cart: &RenderedCart, money: Money) -> Result<Option<Vec<Valu
                 .map_err(|_| refuse(field, "must be a number"))
                 .and_then(|amount| money.minor_at(amount, &|| at(field))),
         };
-        // Ids and names are not cut: the customer's choice comes back by id.
+        // An id is never cut (the customer's choice comes back by it); other texts are.
         let id = offer["id"].as_str().map(str::trim);
         let Some(id) = id.filter(|id| (1..=MAX_TEXT_CHARS).contains(&id.chars().count())) else {
             return Err(refuse("id", "must be text of 1 to 255 characters"));

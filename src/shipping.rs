@@ -144,13 +144,8 @@ pub fn delivery_fields(
 /// A text value, cleaned: control characters become spaces, trimmed, at most 255 characters
 /// (cut at a character); `None` when absent, not text, or blank.
 fn text(value: Option<&Value>) -> Option<String> {
-    let cleaned: String = value?
-        .as_str()?
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let cleaned = cleaned.trim();
-    (!cleaned.is_empty()).then(|| cleaned.chars().take(MAX_TEXT_CHARS).collect())
+    let cleaned = crate::customer::cleaned(value?.as_str()?)?;
+    Some(cleaned.chars().take(MAX_TEXT_CHARS).collect())
 }
 
 /// A pickup point's address on one line: "street, street 2, postal code, city, COUNTRY" (the

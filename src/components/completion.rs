@@ -241,7 +241,6 @@ pub fn complete_recording(
     let mut commands = order.customer.commands.clone();
     // The shipping option chosen in the iframe, onto the delivery the order is created with.
     if let Ok(Some(chosen)) = &order.shipping {
-        let exponent = minor_unit_exponent(&order.currency).unwrap_or(2);
         let fields = delivery_fields(cart.delivery_dynamic_fields.as_ref(), chosen, exponent);
         commands.push(json!({"type": "setDynamicFields", "fields": {DELIVERY_FIELDS: fields}}));
         log.push(format!(
