@@ -11,7 +11,13 @@ use std::borrow::Cow;
 /// `text` with every escaped lone surrogate replaced by `\ufffd`; surrogate pairs are kept.
 /// Borrowed, without a copy, when there is none (the usual case: one scan of the text).
 pub fn replace_lone_surrogates(text: &str) -> Cow<'_, str> {
-    if !text.contains("\\ud") && !text.contains("\\uD") {
+    // One pass over the bytes for `\u` then `d` or `D` (two `str::contains` searches were 3 % of
+    // the sync rule's time).
+    let surrogate_maybe = text
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && (w[2] | 0x20) == b'd');
+    if !surrogate_maybe {
         return Cow::Borrowed(text);
     }
     let bytes = text.as_bytes();

@@ -8,6 +8,7 @@ use crate::settings::Settings;
 use crate::shipping::{read_selected, SelectedShipping};
 use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Client timeout for Checkout API calls. Kustom's own server-side limit is 30 s (then 504);
@@ -455,7 +456,7 @@ pub fn created_id(reply: &HttpReply, header: &str, field: &str) -> Option<String
         .header(header)
         .or_else(from_location)
         .map(str::to_string)
-        .or_else(|| match &body {
+        .or_else(|| match &*body {
             Value::Object(map) => map.get(field).and_then(Value::as_str).map(str::to_string),
             Value::String(text) => Some(text.trim().to_string()),
             _ => None,
@@ -688,9 +689,9 @@ impl CheckoutOrder {
 
 /// What a Checkout API reply means for the caller.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum Outcome<'a> {
     /// 2xx, with the (parsed) body.
-    Success(Value),
+    Success(Cow<'a, Value>),
     /// 403 `READ_ONLY_ORDER`: the customer completed the purchase; the order can't change.
     ReadOnly,
     /// 404 (often with an empty body): the order expired (48 h) or never existed.
@@ -702,7 +703,7 @@ pub enum Outcome {
     Permanent(ApiError),
 }
 
-impl Outcome {
+impl Outcome<'_> {
     /// A failed call as the code and text an answer or a log gives it.
     pub fn failure(&self) -> (Code, String) {
         match self {
@@ -764,7 +765,7 @@ impl ApiError {
     }
 }
 
-pub fn classify(reply: &HttpReply) -> Outcome {
+pub fn classify<'a>(reply: &HttpReply<'a>) -> Outcome<'a> {
     let status = match reply {
         HttpReply::Failed { error } => {
             return Outcome::Transient {
@@ -800,15 +801,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn reply(value: Value) -> HttpReply {
-        serde_json::from_value(value).unwrap()
+    /// A reply as the host gives it (leaked: a test's replies live as long as the test).
+    fn reply(value: Value) -> HttpReply<'static> {
+        HttpReply::of(Box::leak(Box::new(value)), "reply").unwrap()
     }
 
     #[test]
     fn classifies_kustom_answers() {
         assert_eq!(
             classify(&reply(json!({"status": 200, "body": {"order_id": "x"}}))),
-            Outcome::Success(json!({"order_id": "x"}))
+            Outcome::Success(Cow::Owned(json!({"order_id": "x"})))
         );
         assert_eq!(
             classify(&reply(

@@ -5,7 +5,7 @@
 
 use kustom::cart::RenderedCart;
 use kustom::decimal::Decimal;
-use kustom::host::{Envelope, HttpReply};
+use kustom::host::{Envelope, RawHttpReply};
 use kustom::kustom::{CheckoutOrder, OmOrder};
 use kustom::payload::CartPayload;
 use kustom::settings::Settings;
@@ -42,7 +42,7 @@ fn compare_all(value: &Value) -> usize {
     compare::<Envelope>(value)
         + compare::<Settings>(value)
         + compare::<RenderedCart>(value)
-        + compare::<HttpReply>(value)
+        + compare::<RawHttpReply>(value)
         + compare::<CheckoutOrder>(value)
         + compare::<OmOrder>(value)
         + compare::<CartPayload>(value)

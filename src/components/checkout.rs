@@ -75,7 +75,7 @@ fn step(input: &Value) -> Step {
         match kustom::classify(&reply) {
             Outcome::Success(body) => {
                 return existing_order(
-                    &mut steps, &settings, cart_id, order_id, body, &payload, &hash,
+                    &mut steps, &settings, cart_id, order_id, &body, &payload, &hash,
                 )
             }
             // Expired, or paid and forgotten by the Checkout API (Order Management keeps a paid
@@ -206,11 +206,11 @@ fn existing_order(
     settings: &Settings,
     cart_id: &str,
     order_id: &str,
-    body: Value,
+    body: &Value,
     payload: &CartPayload,
     hash: &str,
 ) -> Step {
-    let order: CheckoutOrder = parse(&body, "Kustom order")
+    let order: CheckoutOrder = parse(body, "Kustom order")
         .map_err(|error| error_answer(502, Code::KustomReplyUnreadable, error.message))?;
     let status = order
         .status
