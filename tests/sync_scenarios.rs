@@ -505,7 +505,9 @@ fn explore_from(
 
 fn check_converged(world: &World, final_cart: &Value, trace: &[Move]) {
     let cart: kustom::cart::RenderedCart = serde_json::from_value(final_cart.clone()).unwrap();
-    let expected = kustom::payload::build(&cart).unwrap();
+    let Ok(expected) = kustom::payload::build(&cart) else {
+        return check_suspended(world, trace);
+    };
     let hash = payload_hash(&expected);
     assert_eq!(
         world.kustom.as_ref(),
@@ -522,6 +524,36 @@ fn check_converged(world: &World, final_cart: &Value, trace: &[Move]) {
         Some(&json!(hash)),
         "sync hash after {trace:?}"
     );
+}
+
+/// The final cart cannot be sent to Kustom: the pending hash is the rule's `unsyncable:` marker
+/// and stays unequal to the sync hash (the storefront keeps the iframe suspended), and Kustom
+/// holds what the sync hash says it holds, never a stored payload pushed under the marker. (A
+/// push whose reply was lost may have left Kustom on the earlier payload with no sync hash.)
+fn check_suspended(world: &World, trace: &[Move]) {
+    let pending = world.dynamic.get("field:kustomPendingHash");
+    let synced = world.dynamic.get("field:kustomSyncHash");
+    assert!(
+        pending
+            .and_then(Value::as_str)
+            .is_some_and(|p| p.starts_with(cart_kustom_sync::UNSYNCABLE_PREFIX)),
+        "pending {pending:?} after {trace:?}"
+    );
+    assert_ne!(
+        synced, pending,
+        "the refused cart is marked synced after {trace:?}"
+    );
+    if let Some(synced) = synced {
+        let held = world
+            .kustom
+            .as_ref()
+            .map(|payload| json!(payload_hash(payload)));
+        assert_eq!(
+            held.as_ref(),
+            Some(synced),
+            "Kustom holds another payload than the synced one after {trace:?}"
+        );
+    }
 }
 
 #[test]
@@ -594,6 +626,20 @@ fn explore_with(world: World, final_cart: &Value, name: &str, minimum: usize) {
     let runs = explore(world, final_cart, &mut vec![]);
     println!("{name}: {runs} interleavings in {:?}", start.elapsed());
     assert!(runs >= minimum, "{name}: only {runs} interleavings");
+}
+
+#[test]
+fn a_change_kustom_cannot_hold_keeps_the_iframe_suspended_every_interleaving() {
+    // A syncs; then the cart changes to one the rule refuses (its totals do not add up). The
+    // rule marks it unsyncable and leaves A's payload stored: no job, however it interleaves,
+    // crashes or is retried, may push that payload under the marker.
+    let a = cart_with_mugs(1);
+    let mut refused = cart_with_mugs(2);
+    refused["orderTotal"] = json!(1.0);
+    let mut world = World::new(a, vec![refused.clone()]);
+    world.budget.crashes = 1;
+    world.budget.lost_replies = 1;
+    explore_with(world, &refused, "a refused change", 20);
 }
 
 #[test]
