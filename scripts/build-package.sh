@@ -9,10 +9,16 @@ out=dist/kustom-app
 shopt -s nullglob
 components=()
 for dir in rules/*/ jobs/*/ ingresses/*/; do components+=("${dir%/}"); done
-# Built with the `speed` profile (opt-level 2, see Cargo.toml): the hot path and its job. The
-# others stay size-optimized; at opt-level 2 the ingresses would pass 100 KiB gzip.
+# Built with the `speed` profile (opt-level 2, see Cargo.toml): the hot path and its job; with
+# `balanced` (opt-level "s"): the validation callback, which the customer waits on. The others
+# stay size-optimized; at opt-level 2 or "s" the other ingresses would pass 100 KiB gzip.
 speed=(rules/cart-kustom-sync jobs/sync-kustom-order)
-profile_of() { case " ${speed[*]} " in *" $1 "*) echo speed ;; *) echo release ;; esac; }
+balanced=(ingresses/validate)
+profile_of() {
+  case " ${speed[*]} " in *" $1 "*) echo speed; return ;; esac
+  case " ${balanced[*]} " in *" $1 "*) echo balanced; return ;; esac
+  echo release
+}
 packages=()
 for c in "${components[@]}"; do
   if [ "$(profile_of "$c")" = release ]; then packages+=(-p "$(basename "$c")"); fi
@@ -20,8 +26,8 @@ done
 
 cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}"
 # One at a time: built together, the job's `compact-sha` feature would also apply to the rule.
-for c in "${speed[@]}"; do
-  cargo build --quiet --profile speed --target wasm32-unknown-unknown -p "$(basename "$c")"
+for c in "${speed[@]}" "${balanced[@]}"; do
+  cargo build --quiet --profile "$(profile_of "$c")" --target wasm32-unknown-unknown -p "$(basename "$c")"
 done
 
 rm -rf "$out" && mkdir -p "$out"
