@@ -14,6 +14,8 @@
 //! string (which `JSON.stringify` prints as an escape JSON parsers refuse) becomes U+FFFD, as a
 //! `TextEncoder` makes of it, instead of refusing the whole input.
 
+pub mod arena;
+
 use kustom::error::{AppError, Code};
 use kustom::host::Output;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -53,10 +55,18 @@ pub type Component = fn(&serde_json::Value) -> Output;
 
 pub fn run(input: JsValue, component: Component) -> JsValue {
     let text = match input_text(&input) {
-        Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(input) => component(&input).to_json_text(),
+        // Pure from here to the output text: no JS is called while the run's region serves
+        // allocations (see `arena`).
+        Ok(text) => arena::scoped(|| match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(input) => {
+                let output = component(&input);
+                let text = output.to_json_text();
+                arena::release(output);
+                arena::release(input);
+                text
+            }
             Err(err) => bad_input(format!("input is not JSON: {err}")).to_json_text(),
-        },
+        }),
         Err(message) => bad_input(message).to_json_text(),
     };
     parse(&text).unwrap_or(JsValue::NULL)
