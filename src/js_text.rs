@@ -13,14 +13,15 @@ use std::borrow::Cow;
 pub fn replace_lone_surrogates(text: &str) -> Cow<'_, str> {
     // One pass over the bytes for `\u` then `d` or `D` (two `str::contains` searches were 3 % of
     // the sync rule's time).
-    let surrogate_maybe = text
-        .as_bytes()
-        .windows(3)
-        .any(|w| w[0] == b'\\' && w[1] == b'u' && (w[2] | 0x20) == b'd');
+    let bytes = text.as_bytes();
+    let surrogate_maybe = bytes.iter().enumerate().any(|(at, &byte)| {
+        byte == b'\\'
+            && bytes.get(at + 1) == Some(&b'u')
+            && bytes.get(at + 2).is_some_and(|&d| d | 0x20 == b'd')
+    });
     if !surrogate_maybe {
         return Cow::Borrowed(text);
     }
-    let bytes = text.as_bytes();
     let unit = |at: usize| -> Option<u32> {
         // `\uXXXX` at `at`: the code unit, if it is one.
         let escape = bytes.get(at..at + 6)?;
