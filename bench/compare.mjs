@@ -8,12 +8,11 @@
 //   e.g. git worktree add /tmp/before <commit> && (cd /tmp/before && bash scripts/build-package.sh)
 //        node bench/compare.mjs /tmp/before/dist/kustom-app dist/kustom-app
 import { createHash } from "node:crypto";
-import { load, settings, now, cart, scenarios, execute, contractCost } from "./scenarios.mjs";
+import { load, settings, now, cart, scenarios, cartBound, execute, contractCost, quantile } from "./scenarios.mjs";
 
 const [before, after] = process.argv.slice(2);
 if (!before || !after) throw new Error("usage: node bench/compare.mjs <before package dir> <after package dir>");
-const cartBound = new Set(["rules/cart-kustom-sync", "jobs/sync-kustom-order", "ingresses/checkout", "ingresses/validate", "ingresses/confirm", "ingresses/webhook", "jobs/watch-kustom-order"]);
-const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
+const median = (xs) => quantile(xs, 0.5);
 const clock = (fn) => {
   const t0 = process.hrtime.bigint();
   fn();

@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { glue, load, settings, now, cart, scenarios, execute, contractCost, time, quantile } from "./scenarios.mjs";
+import { glue, load, settings, now, cart, scenarios, cartBound, execute, contractCost, time, quantile } from "./scenarios.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -45,7 +45,6 @@ const sizes = [1, 50, 250];
 // `node bench/run.mjs --warm`: warm figures only (no cold processes, no eager compilation), for
 // measuring a change quickly; the floor comparison uses the packaged rule.
 const warmOnly = process.argv[2] === "--warm";
-const cartBound = new Set(["rules/cart-kustom-sync", "jobs/sync-kustom-order", "ingresses/checkout", "ingresses/validate", "ingresses/confirm", "ingresses/webhook", "jobs/watch-kustom-order"]);
 console.log(`\nPer whole execution (all steps), Node ${process.version}; warm: median/p99 of 300 runs. Cold, median of 5 fresh processes:`);
 console.log(`compile = the wasm bytes to a module; start = load the glue, instantiate, first call; rest = the other steps of the first execution\n`);
 console.log(`contract = the engine's own JSON work the host contract makes (contractCost): the least any component can take\n`);

@@ -71,6 +71,9 @@ export function scenarios(n) {
   };
 }
 
+/// The components whose cost depends on the cart's size: measured at 1, 50 and 250 lines.
+export const cartBound = new Set(["rules/cart-kustom-sync", "jobs/sync-kustom-order", "ingresses/checkout", "ingresses/validate", "ingresses/confirm", "ingresses/webhook", "jobs/watch-kustom-order"]);
+
 /// One whole execution: every step with the replies so far. Checks it ends where it should.
 export function execute(run, [input, replies]) {
   let output;

@@ -56,6 +56,24 @@ impl RunArena {
         }
     }
 
+    /// The region starts serving allocations (emptied first, and grown if the last run needed
+    /// more).
+    pub fn begin(&self) {
+        self.active.set(false);
+        self.reset();
+        self.active.set(true);
+    }
+
+    /// The region stops serving allocations; its blocks stay readable until the next `begin`.
+    pub fn end(&self) {
+        self.active.set(false);
+    }
+
+    /// Whether every block of this run is in the region (none came from the system allocator).
+    pub fn contained(&self) -> bool {
+        self.active.get() && self.overflow.get() == 0
+    }
+
     /// Whether `ptr` is a block of the region.
     pub fn owns(&self, ptr: *mut u8) -> bool {
         (self.start.get()..self.end.get()).contains(&(ptr as usize))
@@ -149,26 +167,6 @@ unsafe impl GlobalAlloc for RunArena {
             std::ptr::copy_nonoverlapping(ptr, new, layout.size());
         }
         new
-    }
-}
-
-impl RunArena {
-    /// The region starts serving allocations (emptied first, and grown if the last run needed
-    /// more).
-    pub fn begin(&self) {
-        self.active.set(false);
-        self.reset();
-        self.active.set(true);
-    }
-
-    /// The region stops serving allocations; its blocks stay readable until the next `begin`.
-    pub fn end(&self) {
-        self.active.set(false);
-    }
-
-    /// Whether every block of this run is in the region (none came from the system allocator).
-    pub fn contained(&self) -> bool {
-        self.active.get() && self.overflow.get() == 0
     }
 }
 
