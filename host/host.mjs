@@ -29,14 +29,21 @@ export function stockRule(input) {
     message: `${line.description ?? line.productNumber}: only ${line.reservedQuantity} left in stock`, details: { productNumber: line.productNumber } }];
 }
 
+/// A value as it arrives on the far side of a wire: a deep copy that shares nothing with the
+/// host's state (JSON, as the platform's replies and hook payloads are).
+export const snapshot = (value) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+
 export async function startHost({ port = 0, packageDir = join(root, "dist/kustom-app"), dataFile, kustomUrl, apiKey = "kco_test_api_emulator",
-  publicBaseUrl, timeScale = 1, jobConcurrency = 8, crashAfter, httpTimeoutCapMs = Infinity, log = () => {}, merchantRules = { OnKustomValidation: [stockRule] } } = {}) {
+  publicBaseUrl, timeScale = 1, jobConcurrency = 8, crashAfter, httpTimeoutCapMs = Infinity, log = () => {}, onStep, defects = {}, merchantRules = { OnKustomValidation: [stockRule] } } = {}) {
   const manifest = JSON.parse(readFileSync(join(packageDir, "manifest.json"), "utf8"));
   const modules = Object.fromEntries(manifest.components.map((c) => {
     const file = join(packageDir, c.id, `${c.id.split("/")[1].replaceAll("-", "_")}.js`);
     return [c.id, require(file)];
   }));
   const jobComponents = Object.fromEntries(manifest.jobDefinitions.map((j) => [j.id, j.componentId]));
+  // `defects.liveReplies` (test only: the simulator's proof that it finds the defect of issue 26)
+  // hands components the host's live objects instead of snapshots.
+  const given = defects.liveReplies ? (value) => value : snapshot;
   const hookRules = (hook) => manifest.components.filter((c) => c.hook === hook).map((c) => c.id);
 
   // ---------------------------------------------------------------- state, persisted
@@ -256,9 +263,15 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     event(`payment ${payment.paymentId} refunded ${body.amount} (${body.transactionReference})`);
     queueMicrotask(() => fireHook("OnPaymentCapture", { payment, capture }));
   }
-  /// `charge`: covers the oldest pending capture it fits; a covered capture completes, and the
-  /// platform fires OnPaymentCapture for the update.
+  /// `charge`: covers the oldest pending capture it fits (not necessarily the one its job was
+  /// for: the message names none); a covered capture completes, and the platform fires
+  /// OnPaymentCapture for the update.
   function charge(payment, body) {
+    // [I] As for refunds: a charge whose transactionReference the payment already holds is
+    // refused, so Kustom's capture is recorded once however often it is sent.
+    if (body.transactionReference && payment.charges.some((c) => c.transactionReference === body.transactionReference)) {
+      throw { code: "DUPLICATE_TRANSACTION_REFERENCE", message: body.transactionReference };
+    }
     payment.charges.push(body);
     const capture = payment.captures.find((c) => c.state === "pending" && c.remainingAmount >= body.amount - 1e-9);
     if (!capture) return;
@@ -310,11 +323,20 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
       return { error: { kind: error.name === "TimeoutError" ? "timeout" : "network", message: String(error.message ?? error) } };
     }
   }
+  let runs = 0; // numbers each execution for `onStep` (tests: which steps belong together)
   /// Runs a component to the end: performs its calls one by one, re-running it with the replies.
+  /// What it is handed (its trigger, each reply) is a snapshot taken when it is given, as the
+  /// platform's values cross a wire: a cart or payment that changes between two steps leaves
+  /// the component's view as it was when it asked (issue 26: a live object here made a correct
+  /// sync job record a payload it never pushed).
   async function run(componentId, input, context = {}) {
+    const trigger = given(input);
+    const runId = ++runs;
     const replies = [];
     for (let step = 0; step < 50; step++) {
-      const output = modules[componentId].run({ ...input, settings, now: now(), replies });
+      const stepInput = { ...trigger, settings, now: now(), replies };
+      onStep?.(componentId, stepInput, runId);
+      const output = modules[componentId].run(stepInput);
       if (output.error) { event(`${componentId}: error ${output.error.code}: ${output.error.message}`); return output; }
       if (!output.calls) {
         for (const line of output.log ?? []) log(`  ${componentId}: ${line}`);
@@ -322,7 +344,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
         return output;
       }
       for (const call of output.calls) {
-        replies.push(await perform(call));
+        replies.push(given(await perform(call)));
         if (crashPattern?.test(describeCall(call))) crash(call);
       }
     }
@@ -343,8 +365,11 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     }
     store.commit();
   }
+  /// Every rule of the hook gets the event as it was when it fired, not as an earlier rule's
+  /// effects left the actors.
   async function fireHook(hook, input) {
-    for (const id of hookRules(hook)) await run(id, { hook, ...input }, { cartId: input.cartId });
+    const fired = given({ hook, ...input });
+    for (const id of hookRules(hook)) await run(id, fired, { cartId: fired.cartId });
   }
 
   // ---------------------------------------------------------------- jobs

@@ -277,6 +277,31 @@ test("a burst of cart changes with Kustom slowed down: the final cart wins", LIM
   assert.equal(order.order_lines.find((l) => l.reference === "MUG-1").quantity, 9, "no stale payload won");
 });
 
+test("a slow first update lands after later ones: Kustom ends on the newest cart and the shopper pays it (issue 26)", LIMIT, async (t) => {
+  // The shopper's session from the issue: Kustom's next update held for 1.5 s, "+" three times
+  // 150 ms apart. The slow update lands last at Kustom; the job that sent it must see, from its own
+  // snapshot of the cart, that the cart moved on, and re-assert the newest payload.
+  const w = await world(t);
+  const { cartId, orderId, cart } = await checkedOut(w);
+  await w.control("/faults", { method: "POST", path: `/checkout/v3/orders/${orderId}`, delay_ms: 1500, count: 1 });
+  for (const quantity of [4, 5, 6]) {
+    await mugs(w, cartId, cart, quantity);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  await waitFor(async () => (await w.control("/faults")).body.length === 0, 5_000, "the slow update to be sent");
+  await w.idle(20_000);
+  const { cart: quiet, order } = await assertSynced(w, cartId, orderId);
+  assert.equal(order.order_lines.find((l) => l.reference === "MUG-1").quantity, 6, "Kustom holds the newest cart");
+  const updates = (await w.control("/requests")).body.filter((r) => r.method === "POST" && r.path === `/checkout/v3/orders/${orderId}`);
+  assert.ok(updates.length >= 3, `the slow update and the later ones reached Kustom (${updates.length})`);
+  // The shopper can pay the cart's total at the first attempt.
+  const paid = await w.control(`/orders/${orderId}/complete`, {});
+  assert.equal(paid.status, 200, JSON.stringify(paid.body));
+  assert.equal(paid.body.checkout?.order_amount ?? paid.body.order_amount, Math.round(quiet.orderTotal * 100), "paid the cart's total");
+  await confirm(w, cartId);
+  await assertPaidOnce(w, cartId, orderId);
+});
+
 /// Checkout, a cart change synced through `syncFaults`, payment, and a full capture through
 /// `captureFaults` (emulator faults on the order's update and capture routes): the sync converges,
 /// Kustom holds one capture and the payment one charge.
