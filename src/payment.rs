@@ -17,7 +17,7 @@ pub fn read_payment(payment_id: &str) -> Call {
         actor_type: "payment".into(),
         actor_id: payment_id.into(),
         messages: vec![json!({"type": "query", "body": {"query": {
-            "fields": ["paymentId", "providerKey", "currencyCode", "authorizations", "captures"]}}})],
+            "fields": ["paymentId", "providerKey", "currencyCode", "authorizations", "captures", "charges"]}}})],
     }
 }
 
@@ -84,6 +84,18 @@ pub struct PaymentRecord {
     /// Only when the query asks for them ([`read_authorizations`]).
     #[serde(default)]
     pub authorizations: Vec<AuthorizationRecord>,
+    /// The charges the payment holds, `[{amount, transactionReference}]` [?] (the documented
+    /// `Payment` type's journal entries name the capture a charge covered, not its
+    /// transactionReference); `None` when the reply has no such list.
+    #[serde(default)]
+    pub charges: Option<Vec<ChargeRecord>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeRecord {
+    #[serde(default)]
+    pub transaction_reference: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -171,6 +183,17 @@ impl PaymentRecord {
                     .map_or(Some(0), |a| a.to_minor_units(exponent))
                     == Some(captured)
         })
+    }
+
+    /// Whether a charge with this transaction reference (a Kustom capture id) is on the payment;
+    /// `None` when the reply lists no charges.
+    pub fn holds_charge(&self, transaction_reference: &str) -> Option<bool> {
+        let charges = self.charges.as_ref()?;
+        Some(
+            charges
+                .iter()
+                .any(|c| c.transaction_reference.as_deref() == Some(transaction_reference)),
+        )
     }
 
     /// The capture, if it still waits for a charge of at least `amount`.

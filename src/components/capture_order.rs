@@ -290,10 +290,6 @@ fn payment_state(steps: &mut Steps, job: &Job) -> Step<(bool, bool)> {
     ))
 }
 
-fn capture_still_pending(steps: &mut Steps, job: &Job) -> Step<bool> {
-    Ok(payment_state(steps, job)?.0)
-}
-
 /// Tracking known now but not sent with the capture (an earlier run made it without): add it
 /// to the capture. A failure is logged; it never stops the charge.
 fn add_tracking(steps: &mut Steps, job: &Job, capture_id: &str, log: &mut Vec<String>) -> Step<()> {
@@ -326,15 +322,42 @@ fn add_tracking(steps: &mut Steps, job: &Job, capture_id: &str, log: &mut Vec<St
     Ok(())
 }
 
-/// Records the capture on the payment — unless the platform already completed it meanwhile.
+/// Records Kustom's capture on the payment as a charge, once. The payment is read again first:
+/// - the platform capture still pending: charge;
+/// - no longer pending: the platform decides which pending capture a charge covers (the message
+///   names none), so another job's charge may have covered this one (two equal captures, the
+///   other charged first) while Kustom's capture is still unrecorded. The payment's charges say
+///   which Kustom captures it holds (`transactionReference`): charged already → nothing; not
+///   among them → charge, or Kustom would hold more than the platform's books. A payment whose
+///   reply lists no charges cannot tell, and is left alone as before (logged).
 fn charge(steps: &mut Steps, job: &Job, capture_id: &str, mut log: Vec<String>) -> Step {
     let p = &job.parameters;
-    if !capture_still_pending(steps, job)? {
+    let reply = steps.actor(payment::read_payment(&p.payment_id))?;
+    let Some(record) = payment::parse_payment(reply)? else {
         log.push(format!(
-            "capture {} was completed meanwhile; not charging again",
-            p.payment_capture_id
+            "payment {} is gone; nothing to charge",
+            p.payment_id
         ));
         return Ok(Output::done(vec![], log));
+    };
+    let pending = record
+        .pending_capture(&p.payment_capture_id, job.amount, job.exponent)
+        .is_some();
+    if !pending {
+        match record.holds_charge(capture_id) {
+            Some(false) => log.push(format!(
+                "capture {} was covered by another charge meanwhile; Kustom's capture {capture_id} is not on the payment, recording it",
+                p.payment_capture_id
+            )),
+            held => {
+                log.push(format!(
+                    "capture {} was completed meanwhile{}; not charging again",
+                    p.payment_capture_id,
+                    if held.is_some() { format!(" with Kustom's capture {capture_id}") } else { String::new() }
+                ));
+                return Ok(Output::done(vec![], log));
+            }
+        }
     }
     let charge = Effect::MessageActor {
         actor_type: "payment".into(),
