@@ -102,6 +102,9 @@ codes! {
     CartNotPayable = "CART_NOT_PAYABLE",
     /// Kustom's order differs from what the cart produces now.
     CartChanged = "CART_CHANGED",
+    /// Kustom holds an older payload of the app's own although the cart is synced (a slow
+    /// update landed after a newer one): refused, and the newest payload re-asserted.
+    KustomOrderBehind = "KUSTOM_ORDER_BEHIND",
     /// Shipping is chosen in Kustom's iframe and the customer chose none.
     ShippingNotChosen = "SHIPPING_NOT_CHOSEN",
     /// The shipping option chosen in Kustom's iframe is not one the cart offers now (or not at

@@ -9,10 +9,17 @@
 //! explored: a job's host crashing after any of its steps (or after its final effects) and
 //! re-running it from the start; the reply to any push lost although Kustom applied it; a push
 //! that lands late, after newer ones (Kustom answers within its 30 s server timeout, so it
-//! lands or dies before the retry the timeout scheduled 35 s later); and the checkout
-//! ingress's own catch-up push (the storefront opening the checkout) running beside the jobs.
+//! lands or dies before the retry the timeout scheduled 35 s later); a push that is slow but
+//! answered: it lands at Kustom after later writes have, and only then does its job get the
+//! success reply and go on (issue 26: the first of several quick changes, held 1.5 s by a slow
+//! network); and the checkout ingress's own catch-up push (the storefront opening the checkout)
+//! running beside the jobs.
+//!
+//! Replies are values kept from when they were given, as the platform's cross a wire. The
+//! `live_replies` switch models the host of issue 26 instead (a job's cart read re-read from
+//! the live cart at every step), to show that the explorer finds what that host broke.
 
-use kustom::components::{cart_kustom_sync, checkout, sync_kustom_order};
+use kustom::components::{cart_kustom_sync, checkout, sync_kustom_order, validate};
 use kustom::hash::payload_hash;
 use kustom::payload::CartPayload;
 use serde_json::{json, Map, Value};
@@ -44,6 +51,9 @@ struct JobRun {
     /// Requests that must have landed or died before this job may run: it is a retry after a
     /// push whose outcome was unknown, scheduled after Kustom's server timeout.
     waits_for: Vec<usize>,
+    /// A slow push of this job's, still on its way: the job waits for its reply, which comes
+    /// when Kustom applies it (`Move::Land`).
+    awaiting: Option<usize>,
 }
 
 /// Faults a run may still suffer.
@@ -52,6 +62,7 @@ struct Budget {
     crashes: u32,
     lost_replies: u32,
     late_pushes: u32,
+    slow_pushes: u32,
 }
 
 /// How a job's next step goes.
@@ -62,6 +73,9 @@ enum Fault {
     LostReply,
     /// Its push times out and is still on its way: Kustom applies it later (`Move::Land`).
     LatePush,
+    /// Its push is slow but answered: Kustom applies it later, after whatever lands meanwhile,
+    /// and the job waits for that success reply.
+    SlowPush,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +99,14 @@ struct World {
     cart: Value,
     /// The checkout ingress, running beside the jobs: its replies so far (`None`: not running).
     checkout: Option<Vec<Value>>,
+    /// Test-only model of issue 26's host: a job's cart reads answer from the live cart at
+    /// every step instead of the value it was given.
+    live_replies: bool,
+    /// Whether a run may end with Kustom behind the cart, to be recovered by the shopper's next
+    /// payment attempt (validation re-asserts the newest payload): a host that crashes while a
+    /// slow push is on its way re-runs the job at once, and that push may land after the whole
+    /// next sync. No job can see it; validation can.
+    recovery_by_validation: bool,
 }
 
 impl World {
@@ -104,6 +126,8 @@ impl World {
             next_request: 0,
             cart: first.clone(),
             checkout: None,
+            live_replies: false,
+            recovery_by_validation: false,
         };
         world.mutate(first);
         world
@@ -152,6 +176,7 @@ impl World {
             input,
             done: false,
             waits_for: vec![],
+            awaiting: None,
         });
     }
 
@@ -180,6 +205,13 @@ impl World {
     fn step_job_with(&mut self, index: usize, fault: Fault) -> bool {
         let mut input = self.jobs[index].input.clone();
         input["now"] = json!(self.now());
+        if self.live_replies {
+            for reply in input["replies"].as_array_mut().unwrap() {
+                if let Some(dynamic) = reply.pointer_mut("/data/query/dynamic") {
+                    *dynamic = Value::Object(self.dynamic.clone());
+                }
+            }
+        }
         let output = sync_kustom_order::run(&input).to_json();
         assert!(output.get("error").is_none(), "job failed: {output}");
         let attempt = input["attempt"].as_u64().unwrap_or(0);
@@ -197,6 +229,13 @@ impl World {
                     self.in_flight.push((self.next_request, payload));
                     self.next_request += 1;
                     json!({"error": {"kind": "timeout", "message": "no answer yet"}})
+                }
+                Fault::SlowPush => {
+                    let payload = serde_json::from_value(call["body"].clone()).unwrap();
+                    self.in_flight.push((self.next_request, payload));
+                    self.jobs[index].awaiting = Some(self.next_request);
+                    self.next_request += 1;
+                    return true; // the reply comes when it lands
                 }
             };
             self.jobs[index].input["replies"]
@@ -324,15 +363,20 @@ impl World {
     /// holds every job's replies) was most of the explorer's time.
     fn state_key(&self) -> u128 {
         use std::hash::Hasher;
-        let jobs: Vec<(&Value, &Value, bool, &Vec<usize>)> = self
+        type JobKey<'a> = (&'a Value, &'a Value, bool, &'a Vec<usize>, Option<usize>);
+        let jobs: Vec<JobKey> = self
             .jobs
             .iter()
-            .map(|j| (&j.input["hash"], &j.input["replies"], j.done, &j.waits_for))
+            .map(|j| {
+                let replies = &j.input["replies"];
+                (&j.input["hash"], replies, j.done, &j.waits_for, j.awaiting)
+            })
             .collect();
         let budget = (
             self.budget.crashes,
             self.budget.lost_replies,
             self.budget.late_pushes,
+            self.budget.slow_pushes,
         );
         let state = (
             &self.dynamic,
@@ -354,6 +398,7 @@ impl World {
     fn runnable(&self, index: usize) -> bool {
         let job = &self.jobs[index];
         !job.done
+            && job.awaiting.is_none()
             && job
                 .waits_for
                 .iter()
@@ -371,6 +416,9 @@ impl World {
                 if self.budget.late_pushes > 0 {
                     moves.push(Move::LatePush(index));
                 }
+                if self.budget.slow_pushes > 0 {
+                    moves.push(Move::SlowPush(index));
+                }
             }
             let started = !self.jobs[index].input["replies"]
                 .as_array()
@@ -380,9 +428,12 @@ impl World {
                 moves.push(Move::Crash(index));
             }
         }
-        for k in 0..self.in_flight.len() {
+        for (k, (id, _)) in self.in_flight.iter().enumerate() {
             moves.push(Move::Land(k));
-            moves.push(Move::Die(k));
+            // A slow push is answered: it lands. A timed-out one may also die on the way.
+            if self.jobs.iter().all(|j| j.awaiting != Some(*id)) {
+                moves.push(Move::Die(k));
+            }
         }
         if !self.mutations.is_empty() {
             moves.push(Move::Mutate);
@@ -406,17 +457,28 @@ impl World {
                 self.budget.late_pushes -= 1;
                 return self.step_job_with(index, Fault::LatePush);
             }
+            Move::SlowPush(index) => {
+                self.budget.slow_pushes -= 1;
+                return self.step_job_with(index, Fault::SlowPush);
+            }
             Move::Crash(index) => {
                 // The host dies after the job's last step (its calls took effect, or its final
                 // effects were applied but the job not marked done) and runs it again.
                 self.budget.crashes -= 1;
                 self.jobs[index].input["replies"] = json!([]);
                 self.jobs[index].done = false;
+                // A slow push still lands; its reply died with the host.
+                self.jobs[index].awaiting = None;
             }
             Move::Land(k) => {
-                let (_, payload) = self.in_flight.remove(k);
+                let (id, payload) = self.in_flight.remove(k);
                 self.kustom = Some(payload);
                 self.pushes += 1;
+                if let Some(job) = self.jobs.iter_mut().find(|j| j.awaiting == Some(id)) {
+                    job.awaiting = None;
+                    let ok = json!({"status": 200, "body": {"order_id": ORDER, "status": "checkout_incomplete"}});
+                    job.input["replies"].as_array_mut().unwrap().push(ok);
+                }
             }
             Move::Die(k) => {
                 self.in_flight.remove(k);
@@ -428,6 +490,55 @@ impl World {
             Move::Checkout => self.step_checkout(),
         }
         true
+    }
+}
+
+impl World {
+    /// The shopper presses "buy" while Kustom holds an older payload: validation must refuse
+    /// with `KUSTOM_ORDER_BEHIND` and re-assert; the job it schedules then runs to the end.
+    fn pay_attempt_recovers(&mut self, trace: &[Move]) {
+        let mut order =
+            serde_json::to_value(self.kustom.as_ref().expect("Kustom holds an order")).unwrap();
+        for (key, value) in [
+            ("order_id", json!(ORDER)),
+            ("merchant_reference2", json!(CART)),
+            ("status", json!("checkout_incomplete")),
+            ("purchase_country", json!("se")),
+        ] {
+            order[key] = value;
+        }
+        let mut cart = self.cart.clone();
+        cart["fields"] = self.rendered_fields();
+        let mut input = json!({"body": order, "query": {}, "headers": {}, "settings": {"apiKey": "kco_test_api_scenario"},
+            "now": self.now(), "replies": [cart]});
+        let mut output = validate::run(&input).to_json();
+        if output.get("calls").is_some() {
+            input["replies"].as_array_mut().unwrap().push(json!([])); // OnKustomValidation: no rule
+            output = validate::run(&input).to_json();
+        }
+        assert_eq!(
+            output["response"]["statusCode"], 400,
+            "validation let a stale order be paid after {trace:?}: {output}"
+        );
+        assert_eq!(
+            output["response"]["content"]["error_text"],
+            json!("Your order is being updated. Please wait a moment and try again."),
+            "validation did not re-assert after {trace:?}: {output}"
+        );
+        for effect in output["effects"].as_array().unwrap() {
+            match effect["effect"].as_str().unwrap() {
+                "messageActor" => effect["body"]["commands"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .for_each(|c| self.apply_command(c)),
+                "scheduleJob" => self.schedule(effect),
+                other => panic!("unexpected validation effect {other}"),
+            }
+        }
+        while let Some(index) = (0..self.jobs.len()).find(|&i| self.runnable(i)) {
+            self.step_job(index);
+        }
     }
 }
 
@@ -455,6 +566,7 @@ enum Move {
     Job(usize),
     LostReply(usize),
     LatePush(usize),
+    SlowPush(usize),
     Crash(usize),
     Land(usize),
     Die(usize),
@@ -508,6 +620,12 @@ fn check_converged(world: &World, final_cart: &Value, trace: &[Move]) {
     let Ok(expected) = kustom::payload::build(&cart) else {
         return check_suspended(world, trace);
     };
+    if world.recovery_by_validation && world.kustom.as_ref() != Some(&expected) {
+        let mut recovered = world.clone();
+        recovered.pay_attempt_recovers(trace);
+        recovered.recovery_by_validation = false;
+        return check_converged(&recovered, final_cart, trace);
+    }
     let hash = payload_hash(&expected);
     assert_eq!(
         world.kustom.as_ref(),
@@ -672,4 +790,45 @@ fn the_checkout_catch_up_push_beside_sync_jobs_every_interleaving() {
     let mut world = World::new(a, vec![b.clone()]);
     world.checkout = Some(vec![]);
     explore_with(world, &b, "checkout beside the jobs", 100);
+}
+
+#[test]
+fn a_slow_push_landing_after_later_ones_every_interleaving() {
+    // Issue 26's session: the first update is slow but answered; two more changes follow while
+    // it is on its way, so it may land after both. Once the cart is quiet, Kustom holds the
+    // newest payload whenever the hashes meet (check_converged), in every interleaving.
+    let carts = [cart_with_mugs(1), cart_with_mugs(2), cart_with_mugs(3)];
+    let mut world = World::new(carts[0].clone(), carts[1..].to_vec());
+    world.budget.slow_pushes = 1;
+    explore_with(world, &carts[2], "one slow push, two changes", 1000);
+}
+
+#[test]
+fn a_slow_push_and_a_crash_every_interleaving() {
+    let (a, b) = (cart_with_mugs(1), cart_with_mugs(2));
+    let mut world = World::new(a, vec![b.clone()]);
+    world.budget.slow_pushes = 1;
+    world.budget.crashes = 1;
+    world.recovery_by_validation = true;
+    explore_with(world, &b, "one slow push, one crash", 100);
+}
+
+#[test]
+fn the_explorer_finds_the_live_reply_host_of_issue_26() {
+    // The same exploration on a host that hands the job its cart read live: some interleaving
+    // ends with the hashes met and Kustom on a stale payload, and the check says so.
+    let carts = [cart_with_mugs(1), cart_with_mugs(2), cart_with_mugs(3)];
+    let mut world = World::new(carts[0].clone(), carts[1..].to_vec());
+    world.budget.slow_pushes = 1;
+    world.live_replies = true;
+    let found = std::panic::catch_unwind(move || explore(world, &carts[2], &mut vec![]));
+    let message = found.expect_err("the live-reply host passed every interleaving");
+    let text = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        text.contains("Kustom does not hold the final cart"),
+        "{text}"
+    );
 }

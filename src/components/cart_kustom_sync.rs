@@ -77,6 +77,14 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
 
     let mut fields_to_set = DynamicFields::new();
     fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash).into());
+    fields_to_set.insert(
+        dynamic_key(fields::RECENT_HASHES),
+        json!(fields::recent_hashes_with(
+            cart.field(fields::RECENT_HASHES),
+            &hash
+        ))
+        .into(),
+    );
     fields_to_set.insert(fields::PENDING_PAYLOAD_KEY.into(), Json::Payload(payload));
     let parameters = SyncJobParameters {
         cart_id: cart.cart_id.clone(),

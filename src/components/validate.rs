@@ -27,9 +27,15 @@ use crate::cart::RenderedCart;
 use crate::error::parse;
 use crate::error::Code;
 use crate::fields;
+use crate::fields::dynamic_key;
 use crate::hash::payload_hash;
 use crate::hash::short;
-use crate::host::{finish, Call, Envelope, Interrupt, Output, Rendered, Response, Step, Steps};
+use crate::host::{
+    finish, Call, DynamicFields, Effect, Envelope, Interrupt, Output, Rendered, Response, Step,
+    Steps, TicketCommand,
+};
+use crate::instant::Instant;
+use crate::jobs::{SyncJobParameters, SYNC_JOB};
 use crate::kustom::CheckoutOrder;
 use crate::payload;
 use crate::shipping::{self, SelectedShipping};
@@ -68,6 +74,8 @@ const TEXT_UNVERIFIABLE: &str =
     "We could not verify your order. Please reload the checkout and try again.";
 const TEXT_CART_CHANGED: &str =
     "Your cart changed while you were checking out. Please review your order and try again.";
+const TEXT_ORDER_UPDATING: &str =
+    "Your order is being updated. Please wait a moment and try again.";
 const TEXT_SHIPPING_NOT_CHOSEN: &str = "Please choose a delivery option.";
 const TEXT_NOT_OPEN: &str = "This cart has already been checked out or is no longer available.";
 const TEXT_MERCHANT_DEFAULT: &str = "Your order could not be approved. Please review it.";
@@ -77,14 +85,15 @@ pub fn run(input: &Value) -> Output {
 }
 
 fn step(input: &Value) -> Step {
-    parse::<Envelope>(input, "input")?; // `now` and `replies` are there
+    let envelope: Envelope = parse(input, "input")?; // `now` and `replies` are there
+    let now = Instant::parse(&envelope.now)?;
     let mut steps = Steps::of_input(input);
-    let approved = check(input.get("body").unwrap_or(&Value::Null), &mut steps)?;
+    let approved = check(input.get("body").unwrap_or(&Value::Null), &mut steps, &now)?;
     Ok(respond(Ok(approved)))
 }
 
 /// The approval's log line; a rejection ends the step with its answer (`Interrupt::Finish`).
-fn check(body: &Value, steps: &mut Steps) -> Step<String> {
+fn check(body: &Value, steps: &mut Steps, now: &Instant) -> Step<String> {
     let reject =
         |code, text, detail| Interrupt::from(respond(Err(Rejection::builtin(code, text, detail))));
     let order =
@@ -146,6 +155,9 @@ fn check(body: &Value, steps: &mut Steps) -> Step<String> {
     let offered = expected.shipping_options.take();
     let received = order.merchant_part(chosen.as_ref());
     if received != expected {
+        if let Some(behind) = kustom_behind(&cart, &received, &order_id, now) {
+            return Err(behind.into());
+        }
         return Err(reject(
             Code::CartChanged,
             TEXT_CART_CHANGED,
@@ -181,6 +193,64 @@ fn check(body: &Value, steps: &mut Steps) -> Step<String> {
         "order {order_id} for cart {cart_id} approved: {} {}{shipping}",
         expected.purchase_currency, expected.order_amount
     ))
+}
+
+/// Kustom holds an older payload of the app's own while the cart says Kustom is up to date (the
+/// hashes met: no sync is on its way). A slow update that landed after a newer one leaves the
+/// order so, and the shopper could never pay without changing the cart. Refuse this attempt,
+/// re-assert the cart's newest payload (schedule the sync job) and clear `kustomSyncHash` so
+/// that the storefront suspends the iframe until the job has pushed it and records it again.
+///
+/// Ours or foreign: the payload is one the rule made pending recently (its hash is in
+/// `kustomRecentHashes`). A change the app never made (another system's update, a forged
+/// callback) is refused as `CART_CHANGED` and re-asserts nothing.
+fn kustom_behind(
+    cart: &RenderedCart,
+    received: &payload::CartPayload,
+    order_id: &str,
+    now: &Instant,
+) -> Option<Output> {
+    let pending = cart.field(fields::PENDING_HASH)?;
+    let held = payload_hash(received);
+    let ours = fields::is_recent(cart.field(fields::RECENT_HASHES), &held);
+    if !ours || held == pending || cart.field(fields::SYNC_HASH) != Some(pending) {
+        return None;
+    }
+    let parameters = SyncJobParameters {
+        attempt: 0,
+        cart_id: cart.cart_id.clone(),
+        hash: pending.to_string(),
+        kustom_order_id: order_id.to_string(),
+        reassert: true,
+    };
+    let mut cleared = DynamicFields::new();
+    cleared.insert(dynamic_key(fields::SYNC_HASH), Value::Null.into());
+    let rejection = Rejection::builtin(
+        Code::KustomOrderBehind,
+        TEXT_ORDER_UPDATING,
+        format!(
+            "order {order_id} holds the app's older payload {} although cart {} is synced at {}; re-asserting it",
+            short(&held),
+            cart.cart_id,
+            short(pending)
+        ),
+    );
+    let Output::Done { response, log, .. } = respond(Err(rejection)) else {
+        return None;
+    };
+    let effects = vec![
+        TicketCommand::SetDynamicFields { fields: cleared }.to_ticket(&cart.cart_id),
+        Effect::ScheduleJob {
+            definition: SYNC_JOB.into(),
+            parameters: json!(parameters).into(),
+            at: now.to_iso(),
+        },
+    ];
+    Some(Output::Done {
+        effects,
+        response,
+        log,
+    })
 }
 
 /// The customer's choice of shipping, against what the cart offers: with shipping in the iframe
