@@ -17,9 +17,18 @@ const FLAGS = { // flag → [option, parser]
   // A host's own limit on a call's time (the component asks for 10 s): lets tests reach a
   // timeout without waiting 10 s.
   "http-timeout-cap-ms": ["httpTimeoutCapMs", Number],
+  // Test only: re-introduce a fixed defect so that the simulator (tests/sim/) can show it finds
+  // it. `live-replies`: hand components the host's live objects instead of snapshots (issue 26).
+  "defect": ["defect", String],
 };
 const usage = `usage: node host/server.mjs --kustom-url URL --data-file FILE [options]\n${Object.keys(FLAGS).map((flag) => `  --${flag}`).join("\n")}`;
-const options = { ...readFlags(FLAGS, usage), log: (line) => console.log(line) };
+const { defect, ...flags } = readFlags(FLAGS, usage);
+const DEFECTS = { "live-replies": { liveReplies: true } };
+if (defect !== undefined && !DEFECTS[defect]) {
+  console.error(`unknown --defect ${defect}; known: ${Object.keys(DEFECTS).join(", ")}`);
+  process.exit(2);
+}
+const options = { ...flags, defects: DEFECTS[defect] ?? {}, log: (line) => console.log(line) };
 if (!options.kustomUrl || options.dataFile === undefined) {
   console.error(usage);
   process.exit(2);
