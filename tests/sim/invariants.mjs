@@ -112,7 +112,9 @@ export function quietCartProblem(cart, view) {
   const f = cart.dynamic;
   const pending = f["field:kustomPendingHash"];
   if (cart.state !== "open" || !view || view.checkout_expired || view.aborted || view.checkout?.status !== "checkout_incomplete") return undefined;
-  if (!pending || pending !== f["field:kustomSyncHash"]) return undefined;
+  if (!pending || pending.startsWith("unsyncable:")) return undefined;
+  // A quiet cart converges: the storefront keeps the iframe suspended while the hashes differ.
+  if (pending !== f["field:kustomSyncHash"]) return `cart ${cart.cartId} is quiet but its hashes never met (pending ${pending.slice(0, 12)}, synced ${String(f["field:kustomSyncHash"]).slice(0, 12)}): the iframe stays suspended`;
   const held = quantitiesOf(view.checkout.order_lines.filter((l) => l.type === "physical").map((l) => [l.reference, l.quantity]));
   const rendered = renderedItems(cart);
   if (JSON.stringify(held) === JSON.stringify(rendered)) return "";
