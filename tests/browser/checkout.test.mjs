@@ -345,3 +345,61 @@ test("shipping chosen in Kustom's iframe: the preselected carrier shown, the cus
   assert.deepEqual(s.problems, []);
   await s.shot("shipping-in-iframe-confirmed");
 });
+
+// Issue 26's race, as the shopper lived it: Kustom is slow to take an update while the shopper
+// keeps pressing "+". The first press's update (2 mugs) is held; the later presses' updates
+// overtake it and the hashes meet on 4 mugs; then the held one lands and Kustom holds 2 mugs. The
+// host must see that its job sent an older cart and send the newest again. On the old host
+// (components given live replies, not snapshots: `--defect live-replies`) the held job read the
+// newest cart's hash as its own, recorded it as synced, and Kustom's order stayed at 2 mugs.
+test("three quick presses of + while Kustom holds an update: Kustom ends with the cart's 4 mugs, the iframe its total, and the shopper pays it once", LIMIT, async (t) => {
+  const s = await shop(t, { emulatorArgs: LATE_PUSH });
+  const { cartId, cart, orderId } = await s.toCheckout({ "MUG-1": 1 });
+  assert.ok(orderId, "the cart has its Kustom order");
+  assert.equal(await s.shownAmount(), minor(cart));
+
+  // Kustom answers the held update 1.5 s after it took it, on its clock: not before this.
+  const clock = (await s.w.control("/clock")).body;
+  const heldUntil = Date.parse(clock.now) + 1500 * clock.time_scale;
+  await s.slowSync(orderId, 1500); // Kustom holds the next order update 1.5 s
+  const more = s.page.getByTestId("line-MUG-1").getByRole("button", { name: "one more" });
+  const quantity = s.page.getByTestId("qty-MUG-1");
+  for (let n = 2; n <= 4; n++) {
+    const pressed = Date.now();
+    await more.click();
+    // The shop's "+" sets the quantity it shows plus one: the next press waits for the shown
+    // quantity (a quick answer: the cart's mutation does not wait for Kustom), then the rest of ~150 ms.
+    await quantity.filter({ hasText: new RegExp(`^${n}$`) }).waitFor({ timeout: 3000 });
+    if (n < 4) await new Promise((resolve) => setTimeout(resolve, Math.max(0, 150 - (Date.now() - pressed))));
+  }
+
+  // The cart has stopped changing: the iframe is ready again, the hashes met, and Kustom has
+  // answered the held update (the later presses' updates overtake it: the hashes meet while it is
+  // still on its way) and nothing after it for 300 ms (the host's re-assertion of the newest cart).
+  let settled, updates = 0, quietSince = Date.now();
+  await waitFor(async () => {
+    const log = (await s.w.control("/requests")).body.filter((r) => r.method === "POST" && r.path === `/checkout/v3/orders/${orderId}`);
+    if (log.length !== updates) { updates = log.length; quietSince = Date.now(); }
+    if (!log.some((r) => Date.parse(r.at) >= heldUntil) || Date.now() - quietSince < 300) return false;
+    if (await s.kco.getAttribute("data-state") !== "ready") return false;
+    settled = await s.cart(cartId);
+    return settled.fields.kustomPendingHash === settled.fields.kustomSyncHash;
+  }, 15_000, "Kustom's held update answered, the iframe ready and the cart's hashes met");
+  assert.equal(settled.items.find((i) => i.productNumber === "MUG-1").quantity, 4, "the cart holds 4 mugs");
+  assert.notEqual(minor(settled), minor(cart));
+
+  const order = await s.w.kustom(`/checkout/v3/orders/${orderId}`);
+  const mugs = order.order_lines.find((l) => l.reference === "MUG-1");
+  assert.equal(mugs?.quantity, 4, `Kustom's order holds the cart's 4 mugs (its lines: ${JSON.stringify(order.order_lines.map((l) => [l.reference, l.quantity]))})`);
+  assert.equal(order.order_amount, minor(settled), "Kustom's order totals the cart");
+  assert.equal(await s.shownAmount(), minor(settled), "the iframe shows the cart's total");
+  await s.shot("slow-update-race");
+
+  await s.pay();
+  await s.confirmed.waitFor({ timeout: 15_000 });
+  const payments = await s.payments(orderId);
+  assert.equal(payments.length, 1, "exactly one payment");
+  assert.equal(Math.round(payments[0].authorizations[0].amount * 100), minor(settled), "for the cart's total, 4 mugs");
+  assert.equal((await s.w.state()).carts[cartId].state, "completed");
+  assert.deepEqual(s.problems, []);
+});
