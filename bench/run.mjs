@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { glue, load, settings, now, cart, scenarios, cartBound, execute, contractCost, time, quantile } from "./scenarios.mjs";
+import { glue, load, settings, now, cart, scenarios, cartBound, execute, contractCost, contractBytesRatio, time, quantile } from "./scenarios.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -47,8 +47,9 @@ const sizes = [1, 50, 250];
 const warmOnly = process.argv[2] === "--warm";
 console.log(`\nPer whole execution (all steps), Node ${process.version}; warm: median/p99 of 300 runs. Cold, median of 5 fresh processes:`);
 console.log(`compile = the wasm bytes to a module; start = load the glue, instantiate, first call; rest = the other steps of the first execution\n`);
-console.log(`contract = the engine's own JSON work the host contract makes (contractCost): the least any component can take\n`);
-console.log(`${"component".padEnd(26)} ${"lines".padStart(5)} ${"steps".padStart(5)} ${"warm ms".padStart(8)} ${"p99 ms".padStart(8)} ${"contract".padStart(8)} ${"compile".padStart(8)} ${"start".padStart(8)} ${"rest".padStart(8)}`);
+console.log(`contract = the engine's own JSON work the host contract makes (contractCost): the least any component can take`);
+console.log(`bytes× = bytes the host stringifies over the execution ÷ bytes of its trigger and replies once (resuming; issue 21's budget ≤ 1.5)\n`);
+console.log(`${"component".padEnd(26)} ${"lines".padStart(5)} ${"steps".padStart(5)} ${"warm ms".padStart(8)} ${"p99 ms".padStart(8)} ${"contract".padStart(8)} ${"bytes×".padStart(6)} ${"compile".padStart(8)} ${"start".padStart(8)} ${"rest".padStart(8)}`);
 const scenarioFile = join(mkdtempSync(join(tmpdir(), "kustom-bench-")), "scenario.json");
 for (const id of Object.keys(scenarios(1))) {
   for (const n of cartBound.has(id) ? sizes : [1]) {
@@ -59,7 +60,7 @@ for (const id of Object.keys(scenarios(1))) {
     writeFileSync(scenarioFile, JSON.stringify(scenario));
     const cold = warmOnly ? [[NaN, NaN, NaN]] : Array.from({ length: 5 }, () => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--cold", id, scenarioFile], { encoding: "utf8" })));
     const coldMs = (k) => ms(quantile(cold.map((c) => c[k]), 0.5));
-    console.log(`${id.padEnd(26)} ${String(n).padStart(5)} ${String(scenario[1].length + 1).padStart(5)} ${ms(warm.median)} ${ms(warm.p99)} ${ms(contract.median)} ${coldMs(0)} ${coldMs(1)} ${coldMs(2)}`);
+    console.log(`${id.padEnd(26)} ${String(n).padStart(5)} ${String(scenario[1].length + 1).padStart(5)} ${ms(warm.median)} ${ms(warm.p99)} ${ms(contract.median)} ${contractBytesRatio(run, scenario).toFixed(2).padStart(6)} ${coldMs(0)} ${coldMs(1)} ${coldMs(2)}`);
   }
 }
 

@@ -74,22 +74,43 @@ export function scenarios(n) {
 /// The components whose cost depends on the cart's size: measured at 1, 50 and 250 lines.
 export const cartBound = new Set(["rules/cart-kustom-sync", "jobs/sync-kustom-order", "ingresses/checkout", "ingresses/validate", "ingresses/confirm", "ingresses/webhook", "jobs/watch-kustom-order"]);
 
-/// One whole execution: every step with the replies so far. Checks it ends where it should.
+/// The inputs of one whole execution, as a resuming host makes them: step k gets the trigger,
+/// step k−1's continuation and reply k−1 alone. A module of an earlier release, which returns
+/// no continuation, is replayed instead (every reply so far), so that compare.mjs can run both.
+function stepInputs(run, [input, replies]) {
+  const inputs = [];
+  let continuation;
+  for (let k = 0; k <= replies.length; k++) {
+    const stepInput = continuation === undefined && k > 0
+      ? { ...input, replies: replies.slice(0, k) }
+      : { ...input, ...(continuation ? { continuation } : {}), replies: replies.slice(Math.max(0, k - 1), k) };
+    inputs.push(stepInput);
+    const output = run(stepInput);
+    if (output.calls) continuation = output.continuation;
+  }
+  return inputs;
+}
+
+/// One whole execution, step by step as a host runs it. Checks it ends where it should.
 export function execute(run, [input, replies]) {
   let output;
-  for (let k = 0; k <= replies.length; k++) output = run({ ...input, replies: replies.slice(0, k) });
+  let continuation;
+  for (let k = 0; k <= replies.length; k++) {
+    const stepInput = continuation === undefined && k > 0
+      ? { ...input, replies: replies.slice(0, k) }
+      : { ...input, ...(continuation ? { continuation } : {}), replies: replies.slice(Math.max(0, k - 1), k) };
+    output = run(stepInput);
+    if (output.calls) continuation = output.continuation;
+  }
   if (output.calls || output.error) throw new Error(`did not finish: ${JSON.stringify(output).slice(0, 200)}`);
   return output;
 }
 
 /// What the host contract itself costs an execution, before the module does anything: the
-/// engine's JSON.stringify + UTF-8 encoding of every step's input (each carries every earlier
-/// reply) and JSON.parse of every step's output. No component can take less.
-export function contractCost(run, [input, replies]) {
-  const steps = Array.from({ length: replies.length + 1 }, (_, k) => {
-    const stepInput = { ...input, replies: replies.slice(0, k) };
-    return [stepInput, JSON.stringify(run(stepInput))];
-  });
+/// engine's JSON.stringify + UTF-8 encoding of every step's input and JSON.parse of every step's
+/// output. No component can take less.
+export function contractCost(run, scenario) {
+  const steps = stepInputs(run, scenario).map((stepInput) => [stepInput, JSON.stringify(run(stepInput))]);
   const encoder = new TextEncoder();
   return time(() => {
     for (const [stepInput, outputText] of steps) {
@@ -97,6 +118,15 @@ export function contractCost(run, [input, replies]) {
       JSON.parse(outputText);
     }
   }, 300);
+}
+
+/// Bytes the host stringifies over an execution ÷ bytes of the trigger and all replies once
+/// (issue 21's budget: ≤ 1.5; replaying, it grows with steps × history).
+export function contractBytesRatio(run, scenario) {
+  const [input, replies] = scenario;
+  const once = JSON.stringify(input).length + replies.reduce((n, r) => n + JSON.stringify(r).length, 0);
+  const sent = stepInputs(run, scenario).reduce((n, stepInput) => n + JSON.stringify(stepInput).length, 0);
+  return sent / once;
 }
 
 export const quantile = (xs, q) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];

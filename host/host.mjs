@@ -42,7 +42,8 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   }));
   const jobComponents = Object.fromEntries(manifest.jobDefinitions.map((j) => [j.id, j.componentId]));
   // `defects.liveReplies` (test only: the simulator's proof that it finds the defect of issue 26)
-  // hands components the host's live objects instead of snapshots.
+  // is the host of then: it replays (every reply again at every step, no continuation) and hands
+  // components its live objects instead of snapshots.
   const given = defects.liveReplies ? (value) => value : snapshot;
   const hookRules = (hook) => manifest.components.filter((c) => c.hook === hook).map((c) => c.id);
 
@@ -329,24 +330,46 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   /// platform's values cross a wire: a cart or payment that changes between two steps leaves
   /// the component's view as it was when it asked (issue 26: a live object here made a correct
   /// sync job record a payload it never pushed).
-  async function run(componentId, input, context = {}) {
+  /// The resume contract (docs/host-contract.md): each step gets the trigger, the continuation
+  /// the previous step returned and the replies to the calls it asked for, nothing older. A job
+  /// keeps its continuation and pending calls in the queue (`persist`) before they are
+  /// performed, so a host killed mid-job resumes it there and performs those calls again
+  /// (`resumeFrom`). A continuation the module refuses (another release's) runs it from the start.
+  async function run(componentId, input, context = {}, { resumeFrom, persist } = {}) {
     const trigger = given(input);
     const runId = ++runs;
-    const replies = [];
+    let continuation = resumeFrom?.continuation ?? null;
+    let replies = [];
+    let pending = resumeFrom?.calls ?? null; // calls to perform before the next step
     for (let step = 0; step < 50; step++) {
-      const stepInput = { ...trigger, settings, now: now(), replies };
+      if (pending) {
+        // The host of issue 26 (`defects.liveReplies`) also replayed: every reply so far, kept
+        // as the live objects it handed out, and no continuation.
+        if (!defects.liveReplies) replies = [];
+        for (const call of pending) {
+          replies.push(given(await perform(call)));
+          if (crashPattern?.test(describeCall(call))) crash(call);
+        }
+        pending = null;
+      }
+      const stepInput = { ...trigger, settings, now: now(), ...(continuation ? { continuation } : {}), replies };
       onStep?.(componentId, stepInput, runId);
       const output = modules[componentId].run(stepInput);
+      if (output.error?.code === "CONTINUATION_REFUSED" && continuation) {
+        event(`${componentId}: ${output.error.message}; running it from the start`);
+        continuation = null;
+        replies = [];
+        continue;
+      }
       if (output.error) { event(`${componentId}: error ${output.error.code}: ${output.error.message}`); return output; }
       if (!output.calls) {
         for (const line of output.log ?? []) log(`  ${componentId}: ${line}`);
         applyEffects(output.effects, context);
         return output;
       }
-      for (const call of output.calls) {
-        replies.push(given(await perform(call)));
-        if (crashPattern?.test(describeCall(call))) crash(call);
-      }
+      continuation = defects.liveReplies ? null : output.continuation;
+      pending = output.calls;
+      persist?.(continuation, pending);
     }
     throw new Error(`${componentId} made more than 50 calls`);
   }
@@ -397,7 +420,12 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   }
   async function runJob(job) {
     try {
-      await run(jobComponents[job.definition], job.parameters, { cartId: job.parameters.cartId });
+      const resumeFrom = job.continuation ? { continuation: job.continuation, calls: job.calls } : undefined;
+      if (resumeFrom) event(`job ${job.definition} ${job.id} resumes after a restart, performing its pending call again`);
+      await run(jobComponents[job.definition], job.parameters, { cartId: job.parameters.cartId }, {
+        resumeFrom,
+        persist: (continuation, calls) => { job.continuation = continuation; job.calls = calls; store.changed("jobs"); store.commit(); },
+      });
     } catch (error) {
       event(`job ${job.definition} ${job.id} failed in the host: ${error.message}; it runs again`);
       job.at = new Date(Date.parse(now()) + 60_000).toISOString();

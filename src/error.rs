@@ -38,6 +38,9 @@ codes! {
     BadSettings = "BAD_SETTINGS",
     /// The host answered a call with an error or a reply the app cannot read.
     HostError = "HOST_ERROR",
+    /// The input's continuation is not this component's, of another version, or not intact:
+    /// run the component from the start (no continuation, no replies).
+    ContinuationRefused = "CONTINUATION_REFUSED",
     /// The app could not print its own output (a bug).
     Internal = "INTERNAL",
 

@@ -1,7 +1,9 @@
 //! The host contract (docs/host-contract.md): a component is a pure function
-//! `run(input) -> output`. It never does I/O; it asks the host to (`calls`), and is run again
-//! with the same input plus one reply per call, replaying its earlier decisions, until it is
-//! done (`effects`, and for ingresses a `response`).
+//! `run(input) -> output`. It never does I/O; it asks the host to (`calls`) and hands back a
+//! [`Continuation`]: what it learned from its earlier calls. The host runs it again with the
+//! trigger, that continuation and the reply to the call just made, until it is done (`effects`,
+//! and for ingresses a `response`). Each reply crosses the boundary once; what the component
+//! keeps of it is what [`Steps`] reduced it to.
 
 use crate::cart::RenderedCart;
 use crate::error::AppError;
@@ -16,8 +18,12 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Output {
-    /// Perform these calls, append one reply each to `replies`, and run again.
-    Calls { calls: Vec<Call> },
+    /// Perform these calls and run again with their replies as `replies` and this
+    /// `continuation` (a host that replays instead appends the replies and drops it).
+    Calls {
+        calls: Vec<Call>,
+        continuation: Continuation,
+    },
     /// Finished: apply the effects (and send the response, for an ingress).
     Done {
         effects: Vec<Effect>,
@@ -308,11 +314,12 @@ impl<'a> HttpReply<'a> {
     }
 }
 
-/// Why a step did not run to the end: it needs a call's reply first, it failed, or it already
-/// knows its output (an early answer, e.g. a 404 for a cart that does not exist).
+/// Why a step did not run to the end: it needs a call's reply first (and what it learned so
+/// far), it failed, or it already knows its output (an early answer, e.g. a 404 for a cart that
+/// does not exist).
 #[derive(Debug)]
 pub enum Interrupt {
-    Call(Call),
+    Call(Box<(Call, Continuation)>),
     Error(AppError),
     Finish(Box<Output>),
 }
@@ -390,40 +397,143 @@ impl<'a> ActorReply<'a> {
     }
 }
 
-/// Replays the replies the host has so far. Component code makes its calls in order with
+/// The version of [`Continuation`] this release writes and resumes. A continuation of another
+/// version is refused (`CONTINUATION_REFUSED`); the host then runs the component from the
+/// start, which every component tolerates (a crashed host does the same).
+pub const CONTINUATION_VERSION: u32 = 1;
+
+/// What a component learned from its earlier calls, in call order: each reply as [`Steps`]
+/// reduced it (what the component reads of it again), never more. The host keeps it with the
+/// pending call and hands it back with that call's reply; it is opaque to the host. Read back
+/// in place from the input (`learned_of`), never deserialized: that saves the derive's size.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Continuation {
+    pub version: u32,
+    pub component: String,
+    pub learned: Vec<Value>,
+    /// SHA-256 over (version, component, learned): a truncated, altered or mixed-up
+    /// continuation is refused, never resumed.
+    pub digest: String,
+}
+
+impl Continuation {
+    fn new(component: &str, learned: Vec<Value>) -> Continuation {
+        let digest = Continuation::digest_of(CONTINUATION_VERSION, component, &learned);
+        Continuation {
+            version: CONTINUATION_VERSION,
+            component: component.into(),
+            learned,
+            digest,
+        }
+    }
+
+    fn digest_of(version: u32, component: &str, learned: &[Value]) -> String {
+        let text = serde_json::to_string(learned).unwrap_or_default();
+        crate::hash::hex_sha256(format!("{version}\n{component}\n{text}").as_bytes())
+    }
+}
+
+/// The calls a component makes, in order, answered from what it learned (the continuation)
+/// and then from the replies the host just performed. Component code makes its calls with
 /// `steps.call(…)?` (or a typed variant); the first call without a reply interrupts the run and
-/// is handed to the host.
+/// is handed to the host with the continuation. A host that replays (every reply so far, no
+/// continuation: the fixtures do) is served the same way.
 pub struct Steps<'a> {
+    component: &'static str,
+    /// What earlier runs learned, from the input's continuation.
+    learned: &'a [Value],
+    /// The replies to the calls after those.
     replies: &'a [Value],
+    /// What this run learned from `replies` so far (reduced).
+    reduced: Vec<Value>,
     next: usize,
 }
 
+/// A reduction: what of a reply the component reads again at later steps.
+pub type Reduce = fn(&Value) -> Value;
+
+/// Keeps the whole reply (a call whose later steps read it all).
+pub fn whole(reply: &Value) -> Value {
+    reply.clone()
+}
+
+/// An HTTP reply whose success body later steps do not read (an update's echo of the order):
+/// status, headers and transport error kept, the body only of a failure.
+pub fn outcome_only(reply: &Value) -> Value {
+    let mut kept = Map::new();
+    for key in ["status", "headers", "error"] {
+        if let Some(value) = reply.get(key) {
+            kept.insert(key.into(), value.clone());
+        }
+    }
+    let succeeded = reply
+        .get("status")
+        .and_then(Value::as_u64)
+        .is_some_and(|status| (200..300).contains(&status));
+    if !succeeded {
+        if let Some(body) = reply.get("body") {
+            kept.insert("body".into(), body.clone());
+        }
+    }
+    Value::Object(kept)
+}
+
 impl<'a> Steps<'a> {
-    pub fn new(replies: &'a [Value]) -> Self {
-        Steps { replies, next: 0 }
+    pub fn new(component: &'static str, learned: &'a [Value], replies: &'a [Value]) -> Self {
+        Steps {
+            component,
+            learned,
+            replies,
+            reduced: Vec::new(),
+            next: 0,
+        }
     }
 
-    /// The replies of `input` (already checked to be an array by parsing its `Envelope`).
-    pub fn of_input(input: &'a Value) -> Self {
+    /// The continuation and replies of `input` (`replies` already checked to be an array by
+    /// parsing its `Envelope`). A continuation that is not this component's, not this
+    /// version's, or not intact is refused.
+    pub fn of_input(input: &'a Value, component: &'static str) -> Result<Self, AppError> {
         let replies = input.get("replies").and_then(Value::as_array);
-        Steps::new(replies.map_or(&[], Vec::as_slice))
+        let replies = replies.map_or(&[][..], Vec::as_slice);
+        let learned = match input.get("continuation") {
+            None | Some(Value::Null) => &[][..],
+            Some(continuation) => learned_of(continuation, component)?,
+        };
+        Ok(Steps::new(component, learned, replies))
     }
 
-    /// Any call; its reply as the host gave it.
+    /// Any call; its reply as the host gave it (or as it was reduced to when learned).
     pub fn call(&mut self, call: Call) -> Step<&'a Value> {
-        match self.replies.get(self.next) {
+        self.call_reduced(call, whole)
+    }
+
+    /// A call whose reply is kept, for later steps, as `reduce` makes it: those steps must read
+    /// no more of it than `reduce` keeps.
+    pub fn call_reduced(&mut self, call: Call, reduce: Reduce) -> Step<&'a Value> {
+        let index = self.next;
+        if let Some(learned) = self.learned.get(index) {
+            self.next += 1;
+            return Ok(learned);
+        }
+        match self.replies.get(index - self.learned.len()) {
             Some(reply) => {
                 self.next += 1;
+                self.reduced.push(reduce(reply));
                 Ok(reply)
             }
-            None => Err(Interrupt::Call(call)),
+            None => {
+                let mut learned = self.learned.to_vec();
+                learned.append(&mut self.reduced);
+                let continuation = Continuation::new(self.component, learned);
+                Err(Interrupt::Call(Box::new((call, continuation))))
+            }
         }
     }
 
     /// Whether the next call already has its reply (the step is being replayed), so that a
     /// costly part of the call that only the host reads need not be built.
     pub fn has_reply(&self) -> bool {
-        self.next < self.replies.len()
+        self.next < self.learned.len() + self.replies.len()
     }
 
     /// An HTTP call whose reply is parsed as an `HttpReply`.
@@ -433,9 +543,21 @@ impl<'a> Steps<'a> {
         Ok(HttpReply::of(reply, &format!("replies[{index}]"))?)
     }
 
+    /// An HTTP call whose reply later steps read as `reduce` keeps it.
+    pub fn http_reduced(&mut self, call: Call, reduce: Reduce) -> Step<HttpReply<'a>> {
+        let index = self.next;
+        let reply = self.call_reduced(call, reduce)?;
+        Ok(HttpReply::of(reply, &format!("replies[{index}]"))?)
+    }
+
     /// `messageActor`, its reply typed.
     pub fn actor(&mut self, call: Call) -> Step<ActorReply<'a>> {
         Ok(ActorReply::of(self.call(call)?))
+    }
+
+    /// `messageActor`, its reply typed and kept as `reduce` makes it.
+    pub fn actor_reduced(&mut self, call: Call, reduce: Reduce) -> Step<ActorReply<'a>> {
+        Ok(ActorReply::of(self.call_reduced(call, reduce)?))
     }
 
     /// Commerce's rendering of a cart: `None` when there is no such cart.
@@ -464,6 +586,35 @@ impl<'a> Steps<'a> {
     }
 }
 
+/// The learned replies of a continuation, if it is intact and this component's, of this version.
+fn learned_of<'a>(continuation: &'a Value, component: &str) -> Result<&'a [Value], AppError> {
+    let refuse = |why: String| AppError::new(Code::ContinuationRefused, why);
+    let version = continuation.get("version").and_then(Value::as_u64);
+    if version != Some(u64::from(CONTINUATION_VERSION)) {
+        return Err(refuse(format!(
+            "continuation version {} is not {CONTINUATION_VERSION}: run from the start",
+            version.map_or("(none)".to_string(), |v| v.to_string())
+        )));
+    }
+    let of = continuation.get("component").and_then(Value::as_str);
+    if of != Some(component) {
+        return Err(refuse(format!(
+            "the continuation is {}'s, not {component}'s",
+            of.unwrap_or("(nobody)")
+        )));
+    }
+    let Some(learned) = continuation.get("learned").and_then(Value::as_array) else {
+        return Err(refuse("the continuation has no learned list".into()));
+    };
+    let digest = continuation.get("digest").and_then(Value::as_str);
+    if digest != Some(Continuation::digest_of(CONTINUATION_VERSION, component, learned).as_str()) {
+        return Err(refuse(
+            "the continuation's digest does not match what it holds (truncated or altered)".into(),
+        ));
+    }
+    Ok(learned)
+}
+
 /// A rendered cart, typed, and as the host sent it (for passing parts of it on unchanged).
 pub struct Rendered<'a> {
     pub cart: RenderedCart,
@@ -474,7 +625,13 @@ pub struct Rendered<'a> {
 pub fn finish(result: Step) -> Output {
     match result {
         Ok(output) => output,
-        Err(Interrupt::Call(call)) => Output::Calls { calls: vec![call] },
+        Err(Interrupt::Call(pending)) => {
+            let (call, continuation) = *pending;
+            Output::Calls {
+                calls: vec![call],
+                continuation,
+            }
+        }
         Err(Interrupt::Error(error)) => Output::Error { error },
         Err(Interrupt::Finish(output)) => *output,
     }

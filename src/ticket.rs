@@ -36,6 +36,39 @@ pub fn read_cart(cart_id: &str) -> Call {
     }
 }
 
+/// The cart read as later steps of a job read it again: the state and the app's fields, with
+/// the stored payload replaced by `true` (it is sent once, at the step its read arrives; a step
+/// that replays the read only needs to know one was stored). Everything [`parse_cart`] reads.
+pub fn reduced(reply: &Value) -> Value {
+    let query = reply.pointer("/data/query");
+    let mut dynamic = serde_json::Map::new();
+    if let Some(fields) = query
+        .and_then(|q| q.get("dynamic"))
+        .and_then(Value::as_object)
+    {
+        for field in [fields::ORDER_ID, fields::PENDING_HASH, fields::SYNC_HASH] {
+            let key = fields::dynamic_key(field);
+            if let Some(value) = fields.get(&key) {
+                dynamic.insert(key, value.clone());
+            }
+        }
+        if fields
+            .get(fields::PENDING_PAYLOAD_KEY)
+            .is_some_and(|v| !v.is_null())
+        {
+            dynamic.insert(fields::PENDING_PAYLOAD_KEY.into(), Value::Bool(true));
+        }
+    }
+    let data = match query {
+        Some(query) if !query.is_null() => {
+            json!({"query": {"state": query.get("state").cloned().unwrap_or(Value::Null), "dynamic": dynamic}})
+        }
+        _ => Value::Null,
+    };
+    json!({"actorId": reply.get("actorId").cloned().unwrap_or(Value::Null),
+           "errors": reply.get("errors").cloned().unwrap_or_else(|| json!([])), "data": data})
+}
+
 /// `Ok(None)` when the ticket does not exist.
 pub fn parse_cart(reply: ActorReply<'_>) -> Result<Option<CartRecord<'_>>, AppError> {
     if reply.not_found() {

@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError};
 use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};
-use support::{all_fixtures, check_output, COMPONENTS};
+use support::{all_fixtures, check_output, run, COMPONENTS};
 
 /// Settings whose every value is marked, so that any of them showing up is found.
 const MARK: &str = "zq7secret";
@@ -535,4 +535,77 @@ proptest! {
                 .map_err(|e| TestCaseError::fail(format!("{e}\ninput: {input}")))?;
         }
     }
+}
+
+/// Continuations a host could hand back wrongly: truncated, altered, another component's,
+/// another version's, without a digest, or garbage. Each must be refused with
+/// `CONTINUATION_REFUSED` (the host then runs the component from the start), never resumed,
+/// never a trap; every output still passes the invariants.
+#[test]
+fn bad_continuations_are_refused_never_resumed() {
+    let fixtures = all_fixtures();
+    let mut rng = Rng(seed() ^ 0xc0de);
+    let (budget, stop) = (cases(600), deadline());
+    let mut ran = 0;
+    while ran < budget && Instant::now() < stop {
+        let (component, _, fixture) = rng.pick(&fixtures);
+        let input = &fixture["input"];
+        let replies = input["replies"].as_array().cloned().unwrap_or_default();
+        if replies.is_empty() {
+            continue;
+        }
+        // A genuine continuation: the replaying run's after `k` replies.
+        let k = 1 + rng.below(replies.len());
+        let mut replaying = input.clone();
+        replaying["replies"] = Value::Array(replies[..k - 1].to_vec());
+        let output = run(component, &replaying);
+        let Some(genuine) = output.get("continuation").cloned() else {
+            continue;
+        };
+        let mut bad = genuine.clone();
+        let how = rng.below(7);
+        match how {
+            0 => {
+                if bad["learned"].as_array_mut().and_then(Vec::pop).is_none() {
+                    bad["learned"] = json!([{"status": 200}]);
+                }
+            }
+            1 => {
+                let learned = bad["learned"].take();
+                let mutations = 1 + rng.below(3);
+                bad["learned"] = mutate(&mut rng, learned, mutations);
+                if bad["learned"] == genuine["learned"] {
+                    bad["learned"] = json!([null]);
+                }
+            }
+            2 => {
+                let other = COMPONENTS.iter().find(|c| *c != component).unwrap();
+                bad["component"] = json!(other);
+            }
+            3 => bad["version"] = json!(kustom::host::CONTINUATION_VERSION + 1),
+            4 => bad = json!({"learned": genuine["learned"].clone()}),
+            5 => bad["digest"] = json!("0".repeat(64)),
+            _ => bad = garbage(&mut rng, 3),
+        }
+        if bad.is_null() {
+            continue; // no continuation at all: a replaying host, not a bad one
+        }
+        let mut resuming = input.clone();
+        resuming["replies"] = Value::Array(replies[k - 1..k].to_vec());
+        resuming["continuation"] = bad.clone();
+        let output = match check_output(component, &resuming, &[]) {
+            Ok(output) => output,
+            Err(error) => fail(component, &resuming, error),
+        };
+        if output["error"]["code"] != "CONTINUATION_REFUSED" {
+            fail(
+                component,
+                &resuming,
+                format!("continuation corrupted ({how}) was not refused: {output}"),
+            );
+        }
+        ran += 1;
+    }
+    println!("{ran} bad continuations refused");
+    assert!(ran >= 100, "only {ran} cases in the time budget");
 }

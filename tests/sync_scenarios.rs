@@ -54,6 +54,19 @@ struct JobRun {
     /// A slow push of this job's, still on its way: the job waits for its reply, which comes
     /// when Kustom applies it (`Move::Land`).
     awaiting: Option<usize>,
+    /// The call the host keeps with the continuation until its reply is handed over.
+    pending_call: Option<Value>,
+    /// The host crashed and resumed the job: its next move performs `pending_call` again.
+    redo: bool,
+}
+
+/// How a call was answered.
+enum Answer {
+    Reply(Value),
+    /// A slow push: the reply comes when it lands.
+    Awaiting,
+    /// The fault cannot happen at this call (it is not a push).
+    NotApplicable,
 }
 
 /// Faults a run may still suffer.
@@ -177,6 +190,8 @@ impl World {
             done: false,
             waits_for: vec![],
             awaiting: None,
+            pending_call: None,
+            redo: false,
         });
     }
 
@@ -202,7 +217,15 @@ impl World {
     }
 
     /// The step with a fault; false when the fault cannot happen at this step (not a push).
+    /// The job resumes as a host runs it (docs/host-contract.md): the trigger, the continuation
+    /// of its last step and the reply to its last call alone. On the live-reply host it replays.
     fn step_job_with(&mut self, index: usize, fault: Fault) -> bool {
+        if self.jobs[index].redo {
+            // Resumed after a crash: the kept call is performed again before the job runs.
+            let call = self.jobs[index].pending_call.clone().unwrap();
+            let answered = self.answer(index, &call, fault);
+            return self.hand_over(index, answered, true);
+        }
         let mut input = self.jobs[index].input.clone();
         input["now"] = json!(self.now());
         if self.live_replies {
@@ -216,33 +239,13 @@ impl World {
         assert!(output.get("error").is_none(), "job failed: {output}");
         let attempt = input["attempt"].as_u64().unwrap_or(0);
         if let Some(calls) = output.get("calls") {
-            let call = &calls[0];
-            let reply = match fault {
-                Fault::None => self.perform(call),
-                _ if call["call"] != "http" => return false,
-                Fault::LostReply => {
-                    self.perform(call);
-                    json!({"error": {"kind": "timeout", "message": "reply lost"}})
-                }
-                Fault::LatePush => {
-                    let payload = serde_json::from_value(call["body"].clone()).unwrap();
-                    self.in_flight.push((self.next_request, payload));
-                    self.next_request += 1;
-                    json!({"error": {"kind": "timeout", "message": "no answer yet"}})
-                }
-                Fault::SlowPush => {
-                    let payload = serde_json::from_value(call["body"].clone()).unwrap();
-                    self.in_flight.push((self.next_request, payload));
-                    self.jobs[index].awaiting = Some(self.next_request);
-                    self.next_request += 1;
-                    return true; // the reply comes when it lands
-                }
-            };
-            self.jobs[index].input["replies"]
-                .as_array_mut()
-                .unwrap()
-                .push(reply);
-            return true;
+            let call = calls[0].clone();
+            let answered = self.answer(index, &call, fault);
+            if !matches!(answered, Answer::NotApplicable) && !self.live_replies {
+                self.jobs[index].input["continuation"] = output["continuation"].clone();
+                self.jobs[index].pending_call = Some(call);
+            }
+            return self.hand_over(index, answered, false);
         }
         if fault != Fault::None {
             return false;
@@ -268,6 +271,46 @@ impl World {
             }
         }
         self.jobs[index].done = true;
+        true
+    }
+
+    /// Performs a job's call, with the fault.
+    fn answer(&mut self, index: usize, call: &Value, fault: Fault) -> Answer {
+        match fault {
+            Fault::None => Answer::Reply(self.perform(call)),
+            _ if call["call"] != "http" => Answer::NotApplicable,
+            Fault::LostReply => {
+                self.perform(call);
+                Answer::Reply(json!({"error": {"kind": "timeout", "message": "reply lost"}}))
+            }
+            Fault::LatePush => {
+                let payload = serde_json::from_value(call["body"].clone()).unwrap();
+                self.in_flight.push((self.next_request, payload));
+                self.next_request += 1;
+                Answer::Reply(json!({"error": {"kind": "timeout", "message": "no answer yet"}}))
+            }
+            Fault::SlowPush => {
+                let payload = serde_json::from_value(call["body"].clone()).unwrap();
+                self.in_flight.push((self.next_request, payload));
+                self.jobs[index].awaiting = Some(self.next_request);
+                self.next_request += 1;
+                Answer::Awaiting
+            }
+        }
+    }
+
+    /// The reply goes to the job's next step: the only one it gets (resuming), or appended to
+    /// all so far (the replaying live-reply host).
+    fn hand_over(&mut self, index: usize, answered: Answer, redone: bool) -> bool {
+        let job = &mut self.jobs[index];
+        match answered {
+            Answer::NotApplicable => return false,
+            Answer::Awaiting => {}
+            Answer::Reply(reply) => give(job, reply, self.live_replies),
+        }
+        if redone {
+            job.redo = false;
+        }
         true
     }
 
@@ -363,13 +406,28 @@ impl World {
     /// holds every job's replies) was most of the explorer's time.
     fn state_key(&self) -> u128 {
         use std::hash::Hasher;
-        type JobKey<'a> = (&'a Value, &'a Value, bool, &'a Vec<usize>, Option<usize>);
+        type JobKey<'a> = (
+            &'a Value,
+            &'a Value,
+            (&'a Value, bool),
+            bool,
+            &'a Vec<usize>,
+            Option<usize>,
+        );
         let jobs: Vec<JobKey> = self
             .jobs
             .iter()
             .map(|j| {
                 let replies = &j.input["replies"];
-                (&j.input["hash"], replies, j.done, &j.waits_for, j.awaiting)
+                let kept = (&j.input["continuation"], j.redo);
+                (
+                    &j.input["hash"],
+                    replies,
+                    kept,
+                    j.done,
+                    &j.waits_for,
+                    j.awaiting,
+                )
             })
             .collect();
         let budget = (
@@ -420,12 +478,16 @@ impl World {
                     moves.push(Move::SlowPush(index));
                 }
             }
-            let started = !self.jobs[index].input["replies"]
-                .as_array()
-                .unwrap()
-                .is_empty();
+            let started = self.jobs[index].pending_call.is_some()
+                || !self.jobs[index].input["replies"]
+                    .as_array()
+                    .unwrap()
+                    .is_empty();
             if self.budget.crashes > 0 && (started || self.jobs[index].done) {
-                moves.push(Move::Crash(index));
+                if !self.live_replies && self.jobs[index].pending_call.is_some() {
+                    moves.push(Move::Crash(index));
+                }
+                moves.push(Move::Restart(index));
             }
         }
         for (k, (id, _)) in self.in_flight.iter().enumerate() {
@@ -462,22 +524,38 @@ impl World {
                 return self.step_job_with(index, Fault::SlowPush);
             }
             Move::Crash(index) => {
-                // The host dies after the job's last step (its calls took effect, or its final
-                // effects were applied but the job not marked done) and runs it again.
+                // The host dies after the job's last step (its call may have taken effect, or
+                // its final effects were applied but the job not marked done) and resumes it
+                // from the continuation it kept: the kept call is performed again.
                 self.budget.crashes -= 1;
-                self.jobs[index].input["replies"] = json!([]);
-                self.jobs[index].done = false;
+                let job = &mut self.jobs[index];
+                job.input["replies"] = json!([]);
+                job.done = false;
+                job.redo = true;
                 // A slow push still lands; its reply died with the host.
-                self.jobs[index].awaiting = None;
+                job.awaiting = None;
+            }
+            Move::Restart(index) => {
+                // The same crash, but the continuation is refused (another release wrote it):
+                // the job runs from the start.
+                self.budget.crashes -= 1;
+                let job = &mut self.jobs[index];
+                job.input["replies"] = json!([]);
+                job.input["continuation"] = Value::Null;
+                job.pending_call = None;
+                job.redo = false;
+                job.done = false;
+                job.awaiting = None;
             }
             Move::Land(k) => {
                 let (id, payload) = self.in_flight.remove(k);
                 self.kustom = Some(payload);
                 self.pushes += 1;
+                let live = self.live_replies;
                 if let Some(job) = self.jobs.iter_mut().find(|j| j.awaiting == Some(id)) {
                     job.awaiting = None;
                     let ok = json!({"status": 200, "body": {"order_id": ORDER, "status": "checkout_incomplete"}});
-                    job.input["replies"].as_array_mut().unwrap().push(ok);
+                    give(job, ok, live);
                 }
             }
             Move::Die(k) => {
@@ -542,6 +620,15 @@ impl World {
     }
 }
 
+/// A reply for the job's next step.
+fn give(job: &mut JobRun, reply: Value, replaying: bool) {
+    if replaying {
+        job.input["replies"].as_array_mut().unwrap().push(reply);
+    } else {
+        job.input["replies"] = json!([reply]);
+    }
+}
+
 /// Two hashers fed the same bytes.
 struct Digest(
     std::collections::hash_map::DefaultHasher,
@@ -568,6 +655,7 @@ enum Move {
     LatePush(usize),
     SlowPush(usize),
     Crash(usize),
+    Restart(usize),
     Land(usize),
     Die(usize),
     Mutate,

@@ -61,7 +61,7 @@ fn step(input: &Value) -> Step {
     if job.cart_id.is_empty() {
         return Err(AppError::bad_input("cartId", "is empty").into());
     }
-    let mut steps = Steps::of_input(input);
+    let mut steps = Steps::of_input(input, "jobs/sync-kustom-order")?;
     let Some(cart) = read_cart(&mut steps, &job.cart_id)? else {
         let message = format!("cart {} not found: nothing to sync", job.cart_id);
         return Ok(Output::done(vec![], vec![message]));
@@ -179,7 +179,8 @@ impl Run<'_> {
             // `stored_pending` leaves the payload out only for a push that has its reply.
             None => return Err(AppError::new(Code::Internal, "no checked payload to push").into()),
         };
-        let reply = steps.http(kustom::update_order(self.settings, order_id, body)?)?;
+        let call = kustom::update_order(self.settings, order_id, body)?;
+        let reply = steps.http_reduced(call, crate::host::outcome_only)?;
         let ended = match kustom::classify(&reply) {
             Outcome::Success(_) => {
                 log.push(format!("pushed {} to Kustom order {order_id}", short(hash)));
@@ -211,7 +212,8 @@ fn record_sync_hash(cart_id: &str, hash: &str) -> Call {
 }
 
 fn read_cart<'a>(steps: &mut Steps<'a>, cart_id: &str) -> Step<Option<CartRecord<'a>>> {
-    let reply = steps.actor(ticket::read_cart(cart_id))?;
+    // Later steps keep the read without the payload: it is pushed at the step the read arrives.
+    let reply = steps.actor_reduced(ticket::read_cart(cart_id), ticket::reduced)?;
     Ok(ticket::parse_cart(reply)?)
 }
 

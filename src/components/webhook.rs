@@ -33,7 +33,7 @@ fn step(input: &Value) -> Step {
         let message = "kustom_order_id is missing or not an order id";
         return Ok(error_answer(400, Code::BadRequest, message));
     };
-    let mut steps = Steps::of_input(input);
+    let mut steps = Steps::of_input(input, "ingresses/webhook")?;
 
     let Some(cart) = find_cart(&mut steps, &settings, order_id)? else {
         // Perhaps the checkout's write has not landed yet: Kustom pushes again.
