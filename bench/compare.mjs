@@ -8,7 +8,7 @@
 //   e.g. git worktree add /tmp/before <commit> && (cd /tmp/before && bash scripts/build-package.sh)
 //        node bench/compare.mjs /tmp/before/dist/kustom-app dist/kustom-app
 import { createHash } from "node:crypto";
-import { load, settings, now, cart, scenarios, cartBound, execute, contractCost, quantile } from "./scenarios.mjs";
+import { load, settings, now, cart, scenarios, cartBound, execute, contractCost, contractBytesRatio, quantile } from "./scenarios.mjs";
 
 const [before, after] = process.argv.slice(2);
 if (!before || !after) throw new Error("usage: node bench/compare.mjs <before package dir> <after package dir>");
@@ -27,14 +27,14 @@ function interleaved(fns, runs) {
 }
 const ms = (x) => x.toFixed(3).padStart(8);
 
-console.log(`${"component".padEnd(26)} ${"lines".padStart(5)} ${"steps".padStart(5)} ${"before".padStart(8)} ${"after".padStart(8)} ${"ratio".padStart(6)} ${"contract".padStart(8)}`);
+console.log(`${"component".padEnd(26)} ${"lines".padStart(5)} ${"steps".padStart(5)} ${"before".padStart(8)} ${"after".padStart(8)} ${"ratio".padStart(6)} ${"contract".padStart(8)} ${"bytes× before".padStart(13)} ${"after".padStart(6)}`);
 for (const id of Object.keys(scenarios(1))) {
   for (const n of cartBound.has(id) ? [1, 50, 250] : [1]) {
     const scenario = scenarios(n)[id];
     const [a, b] = [load(id, before), load(id, after)];
     const contract = contractCost(b.run, scenario).median;
     const [ta, tb] = interleaved([() => execute(a.run, scenario), () => execute(b.run, scenario)], n === 250 ? 150 : 400);
-    console.log(`${id.padEnd(26)} ${String(n).padStart(5)} ${String(scenario[1].length + 1).padStart(5)} ${ms(ta)} ${ms(tb)} ${(tb / ta).toFixed(2).padStart(6)} ${ms(contract)}`);
+    console.log(`${id.padEnd(26)} ${String(n).padStart(5)} ${String(scenario[1].length + 1).padStart(5)} ${ms(ta)} ${ms(tb)} ${(tb / ta).toFixed(2).padStart(6)} ${ms(contract)} ${contractBytesRatio(a.run, scenario).toFixed(2).padStart(13)} ${contractBytesRatio(b.run, scenario).toFixed(2).padStart(6)}`);
   }
 }
 

@@ -343,9 +343,10 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
     let pending = resumeFrom?.calls ?? null; // calls to perform before the next step
     for (let step = 0; step < 50; step++) {
       if (pending) {
-        // The host of issue 26 (`defects.liveReplies`) also replayed: every reply so far, kept
-        // as the live objects it handed out, and no continuation.
-        if (!defects.liveReplies) replies = [];
+        // Resuming, a step gets the newest replies alone. A component that returns no
+        // continuation still replays: every reply so far (so did every component on the host of
+        // issue 26, `defects.liveReplies`, which also kept them as the live objects it handed out).
+        if (continuation) replies = [];
         for (const call of pending) {
           replies.push(given(await perform(call)));
           if (crashPattern?.test(describeCall(call))) crash(call);
@@ -367,9 +368,10 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
         applyEffects(output.effects, context);
         return output;
       }
-      continuation = defects.liveReplies ? null : output.continuation;
+      continuation = defects.liveReplies ? null : output.continuation ?? null;
       pending = output.calls;
-      persist?.(continuation, pending);
+      if (continuation) persist?.(continuation, pending); // a replaying component starts again after a crash
+
     }
     throw new Error(`${componentId} made more than 50 calls`);
   }

@@ -29,7 +29,7 @@ pub fn payload_hash(payload: &crate::payload::CartPayload) -> String {
     )
 }
 
-pub fn hex_sha256(bytes: &[u8]) -> String {
+fn hex_sha256(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
     for byte in digest {

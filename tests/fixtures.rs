@@ -85,6 +85,7 @@ fn every_fixture_produces_its_expected_output() {
 #[test]
 fn resuming_from_continuations_gives_every_fixture_its_outputs() {
     let mut resumed_steps = 0;
+    let mut resuming_steps = 0;
     for (component, path) in fixture_files() {
         let fixture: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -106,11 +107,20 @@ fn resuming_from_continuations_gives_every_fixture_its_outputs() {
                 path.display()
             );
             resumed_steps += 1;
+            if !continuation.is_null() {
+                resuming_steps += 1;
+            }
             match resumed.get("continuation") {
                 Some(next) => continuation = next.clone(),
-                None => break, // done (or an error) at this step, as when replaying
+                // Done (or an error) at this step; or a component that still replays.
+                None => break,
             }
         }
     }
-    assert!(resumed_steps > 100, "only {resumed_steps} steps resumed");
+    assert!(resumed_steps > 100, "only {resumed_steps} steps run");
+    // Those that resume from a continuation: the sync job's fixtures, every step after the first.
+    assert!(
+        resuming_steps > 20,
+        "only {resuming_steps} steps resumed from a continuation"
+    );
 }

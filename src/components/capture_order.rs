@@ -54,7 +54,7 @@ pub fn run(input: &Value) -> Output {
 fn step(input: &Value) -> Step {
     let envelope: Envelope = parse(input, "input")?;
     let job = job(input, &envelope)?;
-    let mut steps = Steps::of_input(input, "jobs/capture-order")?;
+    let mut steps = Steps::replaying(input, "jobs/capture-order");
     let p = &job.parameters;
 
     let (pending, voided) = payment_state(&mut steps, &job)?;

@@ -307,7 +307,10 @@ enum OrderRead {
 }
 
 fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<OrderRead> {
-    let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
+    let reply = steps.http_reduced(
+        kustom::read_checkout_order(settings, order_id)?,
+        kustom::summary_reply,
+    )?;
     let checkout = match kustom::classify(&reply) {
         Outcome::Success(body) => {
             let order: OrderSummary = match parse(&body, "Kustom order") {
@@ -336,7 +339,10 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
     };
     // Complete: Order Management knows whether it is still paid (a merchant may have cancelled
     // it in Kustom's portal since; fraud review may have decided).
-    let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
+    let reply = steps.http_reduced(
+        kustom::read_om_order(settings, order_id)?,
+        kustom::summary_reply,
+    )?;
     let om = match kustom::classify(&reply) {
         // Read with the Checkout API's summary (the fields it decides on have the same names in
         // both APIs): the full OM order's captures and refunds would add their parsers here.
@@ -460,7 +466,10 @@ fn settle_fraud_review(
     let accepted_now = match (created, pending) {
         (true, false) => return Ok(()),
         (_, true) => {
-            let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
+            let reply = steps.http_reduced(
+                kustom::read_om_order(settings, order_id)?,
+                kustom::summary_reply,
+            )?;
             let Outcome::Success(body) = kustom::classify(&reply) else {
                 return Ok(());
             };

@@ -18,7 +18,7 @@ pub fn run(input: &Value) -> Output {
 fn step(input: &Value) -> Step {
     parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
-    let mut steps = Steps::of_input(input, "ingresses/confirm")?;
+    let mut steps = Steps::replaying(input, "ingresses/confirm");
     let cart = route_cart(&mut steps, input)?;
     let Some(order_id) = cart.field(fields::ORDER_ID).map(str::to_string) else {
         let message = format!("cart {} has no Kustom order", cart.cart_id);

@@ -39,7 +39,7 @@ fn step(input: &Value) -> Step {
         let message = "kustom_order_id is missing or not an order id";
         return Ok(error_answer(400, Code::BadRequest, message));
     };
-    let mut steps = Steps::of_input(input, "ingresses/notification")?;
+    let mut steps = Steps::replaying(input, "ingresses/notification");
 
     let reply = steps.http(kustom::read_om_order(&settings, &order_id)?)?;
     let order: OmOrder = match kustom::classify(&reply) {

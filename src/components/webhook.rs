@@ -33,7 +33,7 @@ fn step(input: &Value) -> Step {
         let message = "kustom_order_id is missing or not an order id";
         return Ok(error_answer(400, Code::BadRequest, message));
     };
-    let mut steps = Steps::of_input(input, "ingresses/webhook")?;
+    let mut steps = Steps::replaying(input, "ingresses/webhook");
 
     let Some(cart) = find_cart(&mut steps, &settings, order_id)? else {
         // Perhaps the checkout's write has not landed yet: Kustom pushes again.
@@ -113,7 +113,10 @@ fn find_cart(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<Opt
     };
     let mut cart_id = steps.query_first(by_field, "cartId")?;
     if cart_id.is_none() {
-        let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
+        let reply = steps.http_reduced(
+            kustom::read_checkout_order(settings, order_id)?,
+            kustom::summary_reply,
+        )?;
         if let Outcome::Success(body) = kustom::classify(&reply) {
             cart_id = parse::<OrderSummary>(&body, "Kustom order")
                 .ok()
