@@ -38,6 +38,7 @@ use crate::instant::Instant;
 use crate::jobs::{SyncJobParameters, SYNC_JOB};
 use crate::kustom::CheckoutOrder;
 use crate::payload;
+use crate::retry::schedule_job;
 use crate::shipping::{self, SelectedShipping};
 use serde_json::{json, Map, Value};
 
@@ -155,7 +156,8 @@ fn check(body: &Value, steps: &mut Steps, now: &Instant) -> Step<String> {
     let offered = expected.shipping_options.take();
     let received = order.merchant_part(chosen.as_ref());
     if received != expected {
-        if let Some(behind) = kustom_behind(&cart, &received, &order_id, now) {
+        let held = payload_hash(&received);
+        if let Some(behind) = kustom_behind(&cart, &held, &order_id, now) {
             return Err(behind.into());
         }
         return Err(reject(
@@ -166,7 +168,7 @@ fn check(body: &Value, steps: &mut Steps, now: &Instant) -> Step<String> {
                 received.purchase_currency,
                 received.order_amount,
                 received.order_lines.len(),
-                short(&payload_hash(&received)),
+                short(&held),
                 expected.purchase_currency,
                 expected.order_amount,
                 expected.order_lines.len(),
@@ -204,15 +206,9 @@ fn check(body: &Value, steps: &mut Steps, now: &Instant) -> Step<String> {
 /// Ours or foreign: the payload is one the rule made pending recently (its hash is in
 /// `kustomRecentHashes`). A change the app never made (another system's update, a forged
 /// callback) is refused as `CART_CHANGED` and re-asserts nothing.
-fn kustom_behind(
-    cart: &RenderedCart,
-    received: &payload::CartPayload,
-    order_id: &str,
-    now: &Instant,
-) -> Option<Output> {
+fn kustom_behind(cart: &RenderedCart, held: &str, order_id: &str, now: &Instant) -> Option<Output> {
     let pending = cart.field(fields::PENDING_HASH)?;
-    let held = payload_hash(received);
-    let ours = fields::is_recent(cart.field(fields::RECENT_HASHES), &held);
+    let ours = fields::is_recent(cart.field(fields::RECENT_HASHES), held);
     if !ours || held == pending || cart.field(fields::SYNC_HASH) != Some(pending) {
         return None;
     }
@@ -230,27 +226,16 @@ fn kustom_behind(
         TEXT_ORDER_UPDATING,
         format!(
             "order {order_id} holds the app's older payload {} although cart {} is synced at {}; re-asserting it",
-            short(&held),
+            short(held),
             cart.cart_id,
             short(pending)
         ),
     );
-    let Output::Done { response, log, .. } = respond(Err(rejection)) else {
-        return None;
-    };
     let effects = vec![
         TicketCommand::SetDynamicFields { fields: cleared }.to_ticket(&cart.cart_id),
-        Effect::ScheduleJob {
-            definition: SYNC_JOB.into(),
-            parameters: json!(parameters).into(),
-            at: now.to_iso(),
-        },
+        schedule_job(SYNC_JOB, &parameters, now),
     ];
-    Some(Output::Done {
-        effects,
-        response,
-        log,
-    })
+    Some(respond_with(Err(rejection), effects))
 }
 
 /// The customer's choice of shipping, against what the cart offers: with shipping in the iframe
@@ -387,9 +372,14 @@ fn first_validation_error(effects: &Value) -> Option<Rejection> {
 }
 
 fn respond(outcome: Result<String, Rejection>) -> Output {
+    respond_with(outcome, vec![])
+}
+
+/// The answer, with effects to apply beside it.
+fn respond_with(outcome: Result<String, Rejection>, effects: Vec<Effect>) -> Output {
     match outcome {
         Ok(approved) => Output::Done {
-            effects: vec![],
+            effects,
             response: Some(Response {
                 status_code: 200,
                 content: json!({}),
@@ -397,7 +387,7 @@ fn respond(outcome: Result<String, Rejection>) -> Output {
             log: vec![approved],
         },
         Err(rejection) => Output::Done {
-            effects: vec![],
+            effects,
             response: Some(Response {
                 status_code: 400,
                 content: json!({
