@@ -274,20 +274,30 @@ fn job(input: &Value, envelope: &Envelope) -> Result<Job, AppError> {
     })
 }
 
+/// The payment as it is now (`None` when it is gone).
+fn read_payment(steps: &mut Steps, job: &Job) -> Step<Option<payment::PaymentRecord>> {
+    let reply = steps.actor(payment::read_payment(&job.parameters.payment_id))?;
+    Ok(payment::parse_payment(reply)?)
+}
+
+/// Whether the platform capture still waits for this job's charge.
+fn still_pending(payment: &payment::PaymentRecord, job: &Job) -> bool {
+    let p = &job.parameters;
+    payment
+        .pending_capture(&p.payment_capture_id, job.amount, job.exponent)
+        .is_some()
+}
+
 /// Whether the capture still waits for this charge, and whether the payment's authorization
 /// (numbered by the Kustom order id) was voided.
 fn payment_state(steps: &mut Steps, job: &Job) -> Step<(bool, bool)> {
-    let p = &job.parameters;
-    let reply = steps.actor(payment::read_payment(&p.payment_id))?;
-    let Some(payment) = payment::parse_payment(reply)? else {
-        return Ok((false, false));
-    };
-    Ok((
-        payment
-            .pending_capture(&p.payment_capture_id, job.amount, job.exponent)
-            .is_some(),
-        payment.authorization_voided(&p.kustom_order_id),
-    ))
+    Ok(match read_payment(steps, job)? {
+        Some(payment) => (
+            still_pending(&payment, job),
+            payment.authorization_voided(&job.parameters.kustom_order_id),
+        ),
+        None => (false, false),
+    })
 }
 
 /// Tracking known now but not sent with the capture (an earlier run made it without): add it
@@ -332,18 +342,14 @@ fn add_tracking(steps: &mut Steps, job: &Job, capture_id: &str, log: &mut Vec<St
 ///   reply lists no charges cannot tell, and is left alone as before (logged).
 fn charge(steps: &mut Steps, job: &Job, capture_id: &str, mut log: Vec<String>) -> Step {
     let p = &job.parameters;
-    let reply = steps.actor(payment::read_payment(&p.payment_id))?;
-    let Some(record) = payment::parse_payment(reply)? else {
+    let Some(record) = read_payment(steps, job)? else {
         log.push(format!(
             "payment {} is gone; nothing to charge",
             p.payment_id
         ));
         return Ok(Output::done(vec![], log));
     };
-    let pending = record
-        .pending_capture(&p.payment_capture_id, job.amount, job.exponent)
-        .is_some();
-    if !pending {
+    if !still_pending(&record, job) {
         match record.holds_charge(capture_id) {
             Some(false) => log.push(format!(
                 "capture {} was covered by another charge meanwhile; Kustom's capture {capture_id} is not on the payment, recording it",
