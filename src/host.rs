@@ -483,7 +483,6 @@ pub fn whole(reply: &Value) -> Value {
 
 /// An HTTP reply whose success body later steps do not read (an update's echo of the order):
 /// status, headers and transport error kept, the body only of a failure.
-#[inline(never)]
 pub fn outcome_only(reply: &Value) -> Value {
     let mut kept = Map::new();
     for key in ["status", "headers", "error"] {
@@ -545,7 +544,6 @@ impl<'a> Steps<'a> {
 
     /// A call whose reply is kept, for later steps, as `reduce` makes it: those steps must read
     /// no more of it than `reduce` keeps.
-    #[inline(never)]
     pub fn call_reduced(&mut self, call: Call, reduce: Reduce) -> Step<&'a Value> {
         let index = self.next;
         if let Some(learned) = self.learned.get(index) {

@@ -566,56 +566,6 @@ pub struct OrderSummary {
     pub selected_shipping_option: Option<Value>,
 }
 
-/// The reply to a read of a Kustom order that is parsed as an [`OrderSummary`], as later steps
-/// read it again: the outcome, and of a successful body only the summary's fields (the order's
-/// lines, a 250-line cart's worth, are never read again). A body the host passed as text is
-/// parsed here once; one that is not a JSON object is kept as it came.
-#[inline(never)]
-pub fn summary_reply(reply: &Value) -> Value {
-    const FIELDS: [&str; 9] = [
-        "status",
-        "purchase_currency",
-        "order_amount",
-        "fraud_status",
-        "merchant_reference1",
-        "merchant_reference2",
-        "billing_address",
-        "shipping_address",
-        "selected_shipping_option",
-    ];
-    let mut kept = crate::host::outcome_only(reply);
-    let succeeded = kept.get("body").is_none();
-    if let (true, Some(body)) = (succeeded, reply.get("body")) {
-        let parsed;
-        let body = match body {
-            Value::String(text) => match serde_json::from_str::<Value>(text) {
-                Ok(value) => {
-                    parsed = value;
-                    &parsed
-                }
-                Err(_) => body,
-            },
-            other => other,
-        };
-        let summary = match body.as_object() {
-            Some(order) => {
-                let mut fields = serde_json::Map::new();
-                for key in FIELDS {
-                    if let Some(value) = order.get(key) {
-                        fields.insert(key.into(), value.clone());
-                    }
-                }
-                Value::Object(fields)
-            }
-            None => body.clone(),
-        };
-        if let Some(kept) = kept.as_object_mut() {
-            kept.insert("body".into(), summary);
-        }
-    }
-    kept
-}
-
 impl OrderSummary {
     /// The cart the order was created for: `merchant_reference2` (orders created since the
     /// cart id moved there), else `merchant_reference1` (older orders, where it is the cart id).

@@ -307,10 +307,7 @@ enum OrderRead {
 }
 
 fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<OrderRead> {
-    let reply = steps.http_reduced(
-        kustom::read_checkout_order(settings, order_id)?,
-        kustom::summary_reply,
-    )?;
+    let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
     let checkout = match kustom::classify(&reply) {
         Outcome::Success(body) => {
             let order: OrderSummary = match parse(&body, "Kustom order") {
@@ -339,10 +336,7 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
     };
     // Complete: Order Management knows whether it is still paid (a merchant may have cancelled
     // it in Kustom's portal since; fraud review may have decided).
-    let reply = steps.http_reduced(
-        kustom::read_om_order(settings, order_id)?,
-        kustom::summary_reply,
-    )?;
+    let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
     let om = match kustom::classify(&reply) {
         // Read with the Checkout API's summary (the fields it decides on have the same names in
         // both APIs): the full OM order's captures and refunds would add their parsers here.
@@ -466,10 +460,7 @@ fn settle_fraud_review(
     let accepted_now = match (created, pending) {
         (true, false) => return Ok(()),
         (_, true) => {
-            let reply = steps.http_reduced(
-                kustom::read_om_order(settings, order_id)?,
-                kustom::summary_reply,
-            )?;
+            let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
             let Outcome::Success(body) = kustom::classify(&reply) else {
                 return Ok(());
             };

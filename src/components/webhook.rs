@@ -113,10 +113,7 @@ fn find_cart(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<Opt
     };
     let mut cart_id = steps.query_first(by_field, "cartId")?;
     if cart_id.is_none() {
-        let reply = steps.http_reduced(
-            kustom::read_checkout_order(settings, order_id)?,
-            kustom::summary_reply,
-        )?;
+        let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
         if let Outcome::Success(body) = kustom::classify(&reply) {
             cart_id = parse::<OrderSummary>(&body, "Kustom order")
                 .ok()
