@@ -2,17 +2,7 @@
 // events (sim.mjs runs them). Each session draws from its own generator (seed, index), so that
 // dropping a session while shrinking leaves the others as they were.
 
-/// mulberry32: a small, fast, well-distributed 32-bit generator; `rng(seed)()` is in [0, 1).
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../support/rng.mjs";
 
 const PRODUCTS = ["TS-RED-M", "BOOK-9789100123", "MUG-1"];
 /// Kustom misbehaving on this session's order ({id}): what a real one can do.

@@ -23,7 +23,8 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 import { startProcess } from "../e2e/world.mjs";
-import { plan as makePlan, rng } from "./plan.mjs";
+import { plan as makePlan } from "./plan.mjs";
+import { rng } from "../support/rng.mjs";
 import { checkInvariants, quietCartProblem } from "./invariants.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadComponent } from "./fixtures.test.mjs";
+import { rng } from "../support/rng.mjs"; // deterministic (mulberry32)
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const components = [
@@ -33,18 +34,6 @@ function fixtureInputs(id) {
     .filter((f) => f.endsWith(".json"))
     .sort()
     .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")).input);
-}
-
-// Deterministic PRNG (mulberry32).
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function nested(depth, leaf) {
