@@ -326,17 +326,17 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   }
   let runs = 0; // numbers each execution for `onStep` (tests: which steps belong together)
   /// Runs a component to the end: performs its calls one by one, re-running it with the replies.
-  /// What it is handed (its trigger, each reply) is a snapshot taken when it is given, as the
-  /// platform's values cross a wire: a cart or payment that changes between two steps leaves
-  /// the component's view as it was when it asked (issue 26: a live object here made a correct
-  /// sync job record a payload it never pushed).
-  /// The resume contract (docs/host-contract.md): each step gets the trigger, the continuation
-  /// the previous step returned and the replies to the calls it asked for, nothing older. A job
-  /// keeps its continuation and pending calls in the queue (`persist`) before they are
-  /// performed, so a host killed mid-job resumes it there and performs those calls again
-  /// (`resumeFrom`). A continuation the module refuses (another release's) runs it from the start.
-  async function run(componentId, input, context = {}, { resumeFrom, persist } = {}) {
-    const trigger = given(input);
+  /// Runs a component to the end on the resume contract (docs/host-contract.md): each step gets
+  /// the trigger, the continuation the previous step returned and the replies to the calls it
+  /// asked for, nothing older (a component that returns no continuation is replayed: every reply
+  /// so far). What it is handed is a snapshot taken when it is given, as the platform's values
+  /// cross a wire (issue 26: a live object here made a correct sync job record a payload it never
+  /// pushed); `snapshotted` says the caller took it already. A job keeps its continuation and
+  /// pending calls in the queue (`persist`) before they are performed, so a host killed mid-job
+  /// resumes it there and performs those calls again (`resumeFrom`). A continuation the module
+  /// refuses (another release's) runs it from the start.
+  async function run(componentId, input, context = {}, { resumeFrom, persist, snapshotted = false } = {}) {
+    const trigger = snapshotted ? input : given(input);
     const runId = ++runs;
     let continuation = resumeFrom?.continuation ?? null;
     let replies = [];
@@ -394,7 +394,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   /// effects left the actors.
   async function fireHook(hook, input) {
     const fired = given({ hook, ...input });
-    for (const id of hookRules(hook)) await run(id, fired, { cartId: fired.cartId });
+    for (const id of hookRules(hook)) await run(id, fired, { cartId: fired.cartId }, { snapshotted: true });
   }
 
   // ---------------------------------------------------------------- jobs
@@ -423,7 +423,7 @@ export async function startHost({ port = 0, packageDir = join(root, "dist/kustom
   async function runJob(job) {
     try {
       const resumeFrom = job.continuation ? { continuation: job.continuation, calls: job.calls } : undefined;
-      if (resumeFrom) event(`job ${job.definition} ${job.id} resumes after a restart, performing its pending call again`);
+      if (resumeFrom) event(`job ${job.definition} ${job.id} resumes from its kept continuation, performing its pending call again`);
       await run(jobComponents[job.definition], job.parameters, { cartId: job.parameters.cartId }, {
         resumeFrom,
         persist: (continuation, calls) => { job.continuation = continuation; job.calls = calls; store.changed("jobs"); store.commit(); },
