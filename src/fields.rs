@@ -16,8 +16,9 @@ pub const ORDER_ID: &str = "kustomOrderId";
 pub const PENDING_HASH: &str = "kustomPendingHash";
 /// Hash of the payload Kustom is known to hold (set by `syncKustomOrder`).
 pub const SYNC_HASH: &str = "kustomSyncHash";
-/// The short hashes ([`RECENT_HASH_LEN`] hex digits) of the last [`RECENT_HASHES`] payloads
-/// the rule made pending, newest first, space-separated (set by `cart-kustom-sync`). What Kustom
+/// The short hashes ([`RECENT_HASH_LEN`] hex digits) of the last [`RECENT_HASHES_KEPT`]
+/// payloads the rule made pending, without their `shipping_options` (the part validation
+/// compares with Kustom's order), newest first, space-separated (set by `cart-kustom-sync`). What Kustom
 /// may still hold of the app's own: validation tells an older payload of ours landing late
 /// (re-assert the newest) from a change nobody here made (refuse only).
 pub const RECENT_HASHES: &str = "kustomRecentHashes";

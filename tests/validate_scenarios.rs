@@ -273,3 +273,70 @@ fn unverifiable_bodies_are_rejected_never_approved_never_an_error() {
         assert!(host.hook_inputs.is_empty());
     }
 }
+
+/// The rule's effect on the cart's fields (`field:` keys, as the storefront sees them).
+fn fields_after_rule(input: &Value) -> Value {
+    let output = kustom::components::cart_kustom_sync::run(input).to_json();
+    let mut fields = input["fields"].clone();
+    let set = output["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "setDynamicFields")
+        .expect("the rule set the pending hash");
+    for (key, value) in set["fields"].as_object().unwrap() {
+        if let Some(field) = key.strip_prefix("field:") {
+            fields[field] = value.clone();
+        }
+    }
+    fields
+}
+
+#[test]
+fn an_older_payload_of_our_own_is_recognised_with_shipping_in_the_iframe() {
+    // Issue 26's recovery on a channel with shipping chosen in Kustom's iframe: the payload
+    // carries shipping_options, which validation checks apart. Kustom holds the cart's earlier
+    // payload A while the cart, synced, is at B: validation must see A as the app's own (its
+    // recent hashes name the part it compares) and re-assert, not refuse it as a foreign change.
+    let path = "tests/fixtures/rules/cart-kustom-sync/shipping-assistant-sends-options-and-no-shipping-line.json";
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let a = fixture["input"].clone();
+    let payload_a = payload::build(&RenderedCart::from_tree(&a, "cart").unwrap()).unwrap();
+    let mut b = a.clone();
+    b["fields"] = fields_after_rule(&a);
+    b["items"][0]["quantity"] = json!(3);
+    b["items"][0]["total"] = json!(597);
+    b["items"][0]["tax"] = json!(119.4);
+    b["orderTotal"] = json!(1139.8);
+    b["orderTaxTotal"] = json!(195.82);
+    b["productTotal"] = json!(1090.8);
+    let mut fields = fields_after_rule(&b);
+    fields["kustomSyncHash"] = fields["kustomPendingHash"].clone(); // synced at B
+    b["fields"] = fields;
+
+    let mut order = serde_json::to_value(&payload_a).unwrap();
+    for (key, value) in [
+        ("order_id", json!(ORDER)),
+        ("merchant_reference2", json!(CART)),
+        ("status", json!("checkout_incomplete")),
+        ("purchase_country", json!("se")),
+    ] {
+        order[key] = value;
+    }
+    let mut rendered = b.clone();
+    rendered.as_object_mut().unwrap().remove("hook");
+    let input = json!({"body": order, "query": {}, "headers": {}, "settings": a["settings"],
+        "now": "2026-11-25T09:31:00Z", "replies": [rendered]});
+    let output = validate::run(&input).to_json();
+    assert_eq!(output["response"]["statusCode"], 400, "{output}");
+    assert_eq!(
+        output["response"]["content"]["error_text"],
+        "Your order is being updated. Please wait a moment and try again.",
+        "not recognised as the app's own older payload: {output}"
+    );
+    assert!(output["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["definition"] == "syncKustomOrder"));
+}

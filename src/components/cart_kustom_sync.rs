@@ -15,7 +15,7 @@ use crate::host::{
 };
 use crate::instant::Instant;
 use crate::kustom::checked_order_id;
-use crate::payload;
+use crate::payload::{self, CartPayload};
 use serde_json::{json, Map, Value};
 
 pub use crate::jobs::{SyncJobParameters, SYNC_JOB as JOB_DEFINITION};
@@ -77,11 +77,21 @@ fn step(input: &Value) -> Result<Output, Interrupt> {
 
     let mut fields_to_set = DynamicFields::new();
     fields_to_set.insert(dynamic_key(fields::PENDING_HASH), json!(hash).into());
+    // What validation compares Kustom's order with is the payload without `shipping_options`
+    // (it checks the customer's choice against them apart): that part is what the recent list
+    // names. Without options it is the payload, and its hash is the one just taken.
+    let cart_part_hash = match payload.shipping_options {
+        None => hash.clone(),
+        Some(_) => payload_hash(&CartPayload {
+            shipping_options: None,
+            ..payload.clone()
+        }),
+    };
     fields_to_set.insert(
         dynamic_key(fields::RECENT_HASHES),
         json!(fields::recent_hashes_with(
             cart.field(fields::RECENT_HASHES),
-            &hash
+            &cart_part_hash
         ))
         .into(),
     );
