@@ -6,6 +6,7 @@
 //! keeps of it is what [`Steps`] reduced it to.
 
 use crate::cart::RenderedCart;
+use crate::cart_facts::CartFacts;
 use crate::error::AppError;
 use crate::error::Code;
 use crate::payload::CartPayload;
@@ -545,27 +546,65 @@ impl<'a> Steps<'a> {
     /// A call whose reply is kept, for later steps, as `reduce` makes it: those steps must read
     /// no more of it than `reduce` keeps.
     pub fn call_reduced(&mut self, call: Call, reduce: Reduce) -> Step<&'a Value> {
-        let index = self.next;
-        if let Some(learned) = self.learned.get(index) {
-            self.next += 1;
-            return Ok(learned);
-        }
-        match self.replies.get(index - self.learned.len()) {
-            Some(reply) => {
-                self.next += 1;
+        match self.take() {
+            Some((learned, true)) => Ok(learned),
+            Some((reply, false)) => {
                 if self.resuming {
                     self.reduced.push(reduce(reply));
                 }
                 Ok(reply)
             }
-            None if !self.resuming => Err(Interrupt::Call(Box::new((call, None)))),
-            None => {
-                let mut learned = self.learned.to_vec();
-                learned.append(&mut self.reduced);
-                let continuation = Continuation::new(self.component, learned);
-                Err(Interrupt::Call(Box::new((call, Some(continuation)))))
-            }
+            None => Err(self.pending(call)),
         }
+    }
+
+    /// A call whose reply this and every later step sees only as `learn` keeps it: fresh,
+    /// resumed or replayed alike, so a call site cannot read more than its continuation holds.
+    pub fn learn(&mut self, call: Call, learn: Reduce) -> Step<Cow<'a, Value>> {
+        match self.take() {
+            Some((learned, true)) => Ok(Cow::Borrowed(learned)),
+            Some((reply, false)) => {
+                let kept = learn(reply);
+                if self.resuming {
+                    self.reduced.push(kept.clone());
+                }
+                Ok(Cow::Owned(kept))
+            }
+            None => Err(self.pending(call)),
+        }
+    }
+
+    /// The next call's answer, if there is one: what an earlier run learned (`true`), or the
+    /// host's reply.
+    fn take(&mut self) -> Option<(&'a Value, bool)> {
+        let index = self.next;
+        let found = match self.learned.get(index) {
+            Some(learned) => (learned, true),
+            None => (self.replies.get(index - self.learned.len())?, false),
+        };
+        self.next += 1;
+        Some(found)
+    }
+
+    /// The interrupt that hands `call` to the host, with what this component learned so far.
+    fn pending(&mut self, call: Call) -> Interrupt {
+        if !self.resuming {
+            return Interrupt::Call(Box::new((call, None)));
+        }
+        let mut learned = self.learned.to_vec();
+        learned.append(&mut self.reduced);
+        let continuation = Continuation::new(self.component, learned);
+        Interrupt::Call(Box::new((call, Some(continuation))))
+    }
+
+    /// Commerce's rendering of a cart, known from here on by its [`CartFacts`] alone (the
+    /// completion path's view of it); `None` when there is no such cart.
+    pub fn cart_facts(&mut self, cart_id: &str) -> Step<Option<CartFacts>> {
+        let call = Call::RenderCart {
+            cart_id: cart_id.into(),
+        };
+        let kept = self.learn(call, CartFacts::learn)?;
+        Ok(CartFacts::of(&kept)?)
     }
 
     /// Whether the next call already has its reply (the step is being replayed), so that a
@@ -576,16 +615,16 @@ impl<'a> Steps<'a> {
 
     /// An HTTP call whose reply is parsed as an `HttpReply`.
     pub fn http(&mut self, call: Call) -> Step<HttpReply<'a>> {
-        let index = self.next;
-        let reply = self.call(call)?;
-        Ok(HttpReply::of(reply, &format!("replies[{index}]"))?)
+        // Named by what it is, not its index: resumed, the input holds the last reply alone.
+        Ok(HttpReply::of(self.call(call)?, "the http reply")?)
     }
 
     /// An HTTP call whose reply later steps read as `reduce` keeps it.
     pub fn http_reduced(&mut self, call: Call, reduce: Reduce) -> Step<HttpReply<'a>> {
-        let index = self.next;
-        let reply = self.call_reduced(call, reduce)?;
-        Ok(HttpReply::of(reply, &format!("replies[{index}]"))?)
+        Ok(HttpReply::of(
+            self.call_reduced(call, reduce)?,
+            "the http reply",
+        )?)
     }
 
     /// `messageActor`, its reply typed.
@@ -600,14 +639,13 @@ impl<'a> Steps<'a> {
 
     /// Commerce's rendering of a cart: `None` when there is no such cart.
     pub fn render_cart(&mut self, cart_id: &str) -> Step<Option<Rendered<'a>>> {
-        let index = self.next;
         let reply = self.call(Call::RenderCart {
             cart_id: cart_id.into(),
         })?;
         if reply.is_null() || reply.get("error").is_some() {
             return Ok(None);
         }
-        let cart = RenderedCart::from_tree(reply, &format!("replies[{index}]"))?;
+        let cart = RenderedCart::from_tree(reply, "the rendered cart")?;
         Ok(Some(Rendered { cart, raw: reply }))
     }
 

@@ -7,7 +7,7 @@ use crate::payload::{CartPayload, LineType, OrderLine};
 use crate::settings::Settings;
 use crate::shipping::{read_selected, SelectedShipping};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -443,6 +443,34 @@ pub fn read_om_order_or_end<T: serde::de::DeserializeOwned>(
     Err(ended.into())
 }
 
+/// What reading a Kustom order gave, kept as [`summary_only`] keeps it.
+pub enum SummaryRead {
+    Order(Box<OrderSummary>),
+    /// 2xx, but not an order.
+    Unreadable(AppError),
+    NotFound,
+    /// Any other failure: its code and text ([`Outcome::failure`]).
+    Failed(Code, String),
+}
+
+/// Reads a Kustom order (Checkout API or Order Management) as its summary: the step and every
+/// later one know the order by [`summary_only`]'s part of the reply alone.
+pub fn read_summary(steps: &mut Steps, call: Call) -> Step<SummaryRead> {
+    let kept = steps.learn(call, summary_only)?;
+    let reply = HttpReply::of(&kept, "the http reply")?;
+    Ok(match classify(&reply) {
+        Outcome::Success(body) => match crate::error::parse(&body, "Kustom order") {
+            Ok(order) => SummaryRead::Order(Box::new(order)),
+            Err(error) => SummaryRead::Unreadable(error),
+        },
+        Outcome::NotFound => SummaryRead::NotFound,
+        failed => {
+            let (code, why) = failed.failure();
+            SummaryRead::Failed(code, why)
+        }
+    })
+}
+
 /// The id of what a 201 created: its `<name>` header (`Capture-Id`, `Refund-Id`), else the last
 /// segment of `Location`, else `<field>` in the body (some deployments answer with a body).
 pub fn created_id(reply: &HttpReply, header: &str, field: &str) -> Option<String> {
@@ -564,6 +592,54 @@ pub struct OrderSummary {
     pub shipping_address: Option<Value>,
     #[serde(default)]
     pub selected_shipping_option: Option<Value>,
+}
+
+/// The keys [`OrderSummary`] reads: all a step keeps of an order it read.
+const SUMMARY_KEYS: [&str; 9] = [
+    "status",
+    "purchase_currency",
+    "order_amount",
+    "fraud_status",
+    "merchant_reference1",
+    "merchant_reference2",
+    "billing_address",
+    "shipping_address",
+    "selected_shipping_option",
+];
+
+/// An HTTP reply with a Kustom order, as a step keeps it (a [`crate::host::Reduce`]): status,
+/// headers and transport error, and of a 2xx body only what [`OrderSummary`] reads — never the
+/// order lines or the snippet, which were most of the bytes of every later step. A body that
+/// is not an object (text, an empty body) is kept as it came; so is a failure's.
+pub fn summary_only(reply: &Value) -> Value {
+    let mut kept = Map::new();
+    for key in ["status", "headers", "error"] {
+        if let Some(value) = reply.get(key) {
+            kept.insert(key.into(), value.clone());
+        }
+    }
+    let succeeded = reply
+        .get("status")
+        .and_then(Value::as_u64)
+        .is_some_and(|status| (200..300).contains(&status));
+    if let Some(body) = reply.get("body") {
+        let summary = match body {
+            Value::Object(order) if succeeded => {
+                // Inserted one by one: collecting into a map links a sort (4 KB of wasm).
+                let mut summary = Map::new();
+                for key in SUMMARY_KEYS {
+                    if let Some(value) = order.get(key) {
+                        summary.insert(key.into(), value.clone());
+                    }
+                }
+                Value::Object(summary)
+            }
+            // A body given as text is kept whole (read when classified, as any reply's).
+            other => other.clone(),
+        };
+        kept.insert("body".into(), summary);
+    }
+    Value::Object(kept)
 }
 
 impl OrderSummary {

@@ -13,6 +13,7 @@
 //! Nothing here does I/O, reads a clock or draws randomness (docs/host-contract.md).
 
 pub mod cart;
+pub mod cart_facts;
 pub mod components;
 pub mod currency;
 pub mod customer;

@@ -418,6 +418,9 @@ enum Kind {
 #[derive(Clone, Debug)]
 struct Process {
     kind: Kind,
+    /// What the host keeps between steps (docs/host-contract.md): the continuation of the last
+    /// output, and the replies since (a component that returns none is replayed: every reply).
+    continuation: Value,
     replies: Vec<Value>,
     /// Whether this run of the process queried the payments (a fresh run has not).
     looked_for_payment: bool,
@@ -427,13 +430,35 @@ impl Process {
     fn new(kind: Kind) -> Process {
         Process {
             kind,
+            continuation: Value::Null,
             replies: vec![],
             looked_for_payment: false,
         }
     }
 }
 
-fn input(kind: Kind, world: &World, replies: &[Value]) -> Value {
+impl Process {
+    /// The call of `output` was answered with `reply`: resume from its continuation.
+    fn resume_with(&mut self, output: &Value, reply: Value) {
+        match output.get("continuation") {
+            Some(continuation) => {
+                self.continuation = continuation.clone();
+                self.replies = vec![reply];
+            }
+            None => self.replies.push(reply),
+        }
+    }
+}
+
+fn input(kind: Kind, world: &World, process: &Process) -> Value {
+    let mut input = request(kind, world, &process.replies);
+    if !process.continuation.is_null() {
+        input["continuation"] = process.continuation.clone();
+    }
+    input
+}
+
+fn request(kind: Kind, world: &World, replies: &[Value]) -> Value {
     let (route, query) = match kind {
         Kind::Confirm => (json!({"cartId": CART}), json!({})),
         Kind::Push => (json!({}), json!({"kustom_order_id": world.order_id()})),
@@ -463,7 +488,7 @@ fn run_ingress(kind: Kind, input: &Value) -> Value {
 /// One atomic step of a process: perform its next call, or finish (apply effects, answer).
 /// Returns the response when the process finished.
 fn step(world: &mut World, process: &mut Process) -> Option<Value> {
-    let output = run_ingress(process.kind, &input(process.kind, world, &process.replies));
+    let output = run_ingress(process.kind, &input(process.kind, world, process));
     assert!(
         output.get("error").is_none() || output.get("response").is_some(),
         "{output}"
@@ -485,7 +510,7 @@ fn step(world: &mut World, process: &mut Process) -> Option<Value> {
         if open && world.cart_state == "completed" {
             world.completed_by = Some(process.kind);
         }
-        process.replies.push(reply);
+        process.resume_with(&output, reply);
         return None;
     }
     if process.kind == Kind::Watchdog {
@@ -589,7 +614,7 @@ fn explore(
     ) + &serde_json::to_string(
         &processes
             .iter()
-            .map(|p| (p.kind as u8, &p.replies))
+            .map(|p| (p.kind as u8, &p.continuation, &p.replies))
             .collect::<Vec<_>>(),
     )
     .unwrap();
@@ -617,10 +642,14 @@ fn explore(
             }
         }
         runs += explore(next_world, next, crashes, format!("{trace} {kind:?}"), seen);
-        // or it crashes here (after the steps it made) and is retried from scratch
+        // or the host crashes here, losing the reply to the call it performed last: the
+        // watchdog job resumes from the continuation kept with that call and performs it again;
+        // an ingress's request is lost, and is retried from scratch
         if crashes > 0 && !processes[index].replies.is_empty() {
             let (mut crashed_world, mut retried) = (world.clone(), processes.clone());
-            if world.free_retry {
+            if kind == Kind::Watchdog {
+                retried[index].replies.clear();
+            } else if world.free_retry {
                 retried[index] = Process::new(kind);
             } else {
                 retried.remove(index);

@@ -436,10 +436,42 @@ enum Kind {
 #[derive(Clone, Debug)]
 struct Process {
     kind: Kind,
+    /// What the host keeps between steps (docs/host-contract.md): the continuation of the last
+    /// output, and the replies since (a component that returns none is replayed: every reply).
+    continuation: Value,
     replies: Vec<Value>,
 }
 
-fn input(kind: Kind, world: &World, replies: &[Value]) -> Value {
+impl Process {
+    fn new(kind: Kind) -> Process {
+        Process {
+            kind,
+            continuation: Value::Null,
+            replies: vec![],
+        }
+    }
+
+    /// The call of `output` was answered with `reply`: resume from its continuation.
+    fn resume_with(&mut self, output: &Value, reply: Value) {
+        match output.get("continuation") {
+            Some(continuation) => {
+                self.continuation = continuation.clone();
+                self.replies = vec![reply];
+            }
+            None => self.replies.push(reply),
+        }
+    }
+}
+
+fn input(kind: Kind, world: &World, process: &Process) -> Value {
+    let mut input = request(kind, world, &process.replies);
+    if !process.continuation.is_null() {
+        input["continuation"] = process.continuation.clone();
+    }
+    input
+}
+
+fn request(kind: Kind, world: &World, replies: &[Value]) -> Value {
     let (route, query) = match kind {
         Kind::Confirm => (json!({"cartId": CART}), json!({})),
         Kind::Push | Kind::Notification | Kind::Decide => {
@@ -466,14 +498,14 @@ fn step(world: &mut World, process: &mut Process) -> Option<Value> {
         world.kustom_says("AUTHORIZED", "ACCEPTED");
         return Some(json!({"statusCode": 200}));
     }
-    let output = run_ingress(process.kind, &input(process.kind, world, &process.replies));
+    let output = run_ingress(process.kind, &input(process.kind, world, process));
     assert!(
         output.get("error").is_none() || output.get("response").is_some(),
         "{output}"
     );
     if let Some(calls) = output.get("calls") {
         let reply = world.perform(&calls[0]);
-        process.replies.push(reply);
+        process.resume_with(&output, reply);
         return None;
     }
     world.apply_effects(&output);
@@ -602,7 +634,7 @@ fn explore(
     ) + &serde_json::to_string(
         &processes
             .iter()
-            .map(|p| (p.kind as u8, &p.replies))
+            .map(|p| (p.kind as u8, &p.continuation, &p.replies))
             .collect::<Vec<_>>(),
     )
     .unwrap();
@@ -623,29 +655,20 @@ fn explore(
         if finished {
             next.remove(index);
             if kind == Kind::Decide {
-                next.push(Process {
-                    kind: Kind::Notification,
-                    replies: vec![],
-                });
+                next.push(Process::new(Kind::Notification));
             }
             // Kustom keeps pushing until acknowledged
             let unacknowledged = next_world.orders[&next_world.order_id()].acknowledged == 0;
             if kind == Kind::Push && unacknowledged && next_world.pushes_left > 0 {
                 next_world.pushes_left -= 1;
-                next.push(Process {
-                    kind: Kind::Push,
-                    replies: vec![],
-                });
+                next.push(Process::new(Kind::Push));
             }
         }
         runs += explore(next_world, next, crashes, format!("{trace} {kind:?}"), seen);
         // or it crashes here (after the steps it made) and is retried from scratch
         if crashes > 0 && !processes[index].replies.is_empty() {
             let mut retried = processes.clone();
-            retried[index] = Process {
-                kind,
-                replies: vec![],
-            };
+            retried[index] = Process::new(kind);
             runs += explore(
                 world.clone(),
                 retried,
@@ -661,16 +684,7 @@ fn explore(
 
 fn both(world: &World) -> Vec<Process> {
     let _ = world;
-    vec![
-        Process {
-            kind: Kind::Confirm,
-            replies: vec![],
-        },
-        Process {
-            kind: Kind::Push,
-            replies: vec![],
-        },
-    ]
+    vec![Process::new(Kind::Confirm), Process::new(Kind::Push)]
 }
 
 #[test]
@@ -759,10 +773,7 @@ fn a_fraud_review_ending_during_completion_always_settles_the_authorization() {
     world.kustom_says("AUTHORIZED", "PENDING");
     world.expect = Expect::Completed("successful");
     let mut processes = both(&world);
-    processes.push(Process {
-        kind: Kind::Decide,
-        replies: vec![],
-    });
+    processes.push(Process::new(Kind::Decide));
     let runs = explore(
         world.clone(),
         processes,
@@ -793,10 +804,7 @@ fn confirm_first_then_push_and_push_first_then_confirm() {
     for order in [[Kind::Confirm, Kind::Push], [Kind::Push, Kind::Confirm]] {
         let mut world = paid_world();
         for kind in order {
-            let mut process = Process {
-                kind,
-                replies: vec![],
-            };
+            let mut process = Process::new(kind);
             let response = loop {
                 if let Some(response) = step(&mut world, &mut process) {
                     break response;
@@ -817,10 +825,7 @@ fn confirm_first_then_push_and_push_first_then_confirm() {
 fn acknowledgement_failing_is_retried_by_the_push() {
     let mut world = paid_world();
     world.ack_failures = 2;
-    let mut confirm = Process {
-        kind: Kind::Confirm,
-        replies: vec![],
-    };
+    let mut confirm = Process::new(Kind::Confirm);
     let response = loop {
         if let Some(r) = step(&mut world, &mut confirm) {
             break r;
@@ -836,10 +841,7 @@ fn acknowledgement_failing_is_retried_by_the_push() {
     while world.orders[&world.order_id()].acknowledged == 0 {
         pushes += 1;
         assert!(pushes <= 3);
-        let mut push = Process {
-            kind: Kind::Push,
-            replies: vec![],
-        };
+        let mut push = Process::new(Kind::Push);
         let response = loop {
             if let Some(r) = step(&mut world, &mut push) {
                 break r;
@@ -860,10 +862,7 @@ fn acknowledgement_failing_is_retried_by_the_push() {
 fn confirm_before_payment_says_so_and_changes_nothing() {
     let mut world = World::new(3);
     run_checkout(&mut world);
-    let mut process = Process {
-        kind: Kind::Confirm,
-        replies: vec![],
-    };
+    let mut process = Process::new(Kind::Confirm);
     let response = loop {
         if let Some(r) = step(&mut world, &mut process) {
             break r;
@@ -881,10 +880,7 @@ fn amount_mismatch_at_confirm_is_recorded_once_and_never_completes() {
     let mut world = paid_world();
     world.cart = rendered_cart(4); // changed after the customer paid for 3 mugs
     for _ in 0..2 {
-        let mut process = Process {
-            kind: Kind::Confirm,
-            replies: vec![],
-        };
+        let mut process = Process::new(Kind::Confirm);
         let response = loop {
             if let Some(r) = step(&mut world, &mut process) {
                 break r;

@@ -31,16 +31,16 @@
 //! payment without a completed cart is found in step 3 and linked; a completed cart without an
 //! acknowledgement is acknowledged in step 1.
 
-use crate::cart::{CartState, RenderedCart};
+use crate::cart::CartState;
+use crate::cart_facts::CartFacts;
 use crate::currency::minor_unit_exponent;
 use crate::customer::{self, CustomerData};
 use crate::decimal::Decimal;
+use crate::error::AppError;
 use crate::error::Code;
-use crate::error::{parse, AppError};
 use crate::fields::dynamic_key;
-use crate::host::{Call, DynamicFields, Effect, Step, Steps, TicketCommand};
-use crate::kustom::{self, OrderSummary, Outcome};
-use crate::payload;
+use crate::host::{whole, Call, DynamicFields, Effect, HttpReply, Step, Steps, TicketCommand};
+use crate::kustom::{self, Outcome, SummaryRead};
 use crate::settings::Settings;
 use crate::shipping::{delivery_fields, read_selected, SelectedShipping};
 use serde_json::{json, Map};
@@ -134,7 +134,7 @@ pub(crate) fn order_state(om_status: Option<&str>, fraud_status: Option<&str>) -
 pub fn complete(
     steps: &mut Steps,
     settings: &Settings,
-    cart: &RenderedCart,
+    cart: &CartFacts,
     order_id: &str,
 ) -> Step<Completion> {
     complete_recording(steps, settings, cart, order_id, &[])
@@ -146,12 +146,12 @@ pub fn complete(
 pub fn complete_recording(
     steps: &mut Steps,
     settings: &Settings,
-    cart: &RenderedCart,
+    cart: &CartFacts,
     order_id: &str,
     record: &[TicketCommand],
 ) -> Step<Completion> {
     let mut log = Vec::new();
-    if !payload::is_open(cart) {
+    if !cart.is_open() {
         log.push(format!(
             "cart {} is already {}",
             cart.cart_id,
@@ -160,75 +160,17 @@ pub fn complete_recording(
         let acknowledged = acknowledge(steps, settings, order_id, &mut log)?;
         return Ok(Completion::Completed { acknowledged, log });
     }
-    let order = match read_paid_order(steps, settings, order_id)? {
-        OrderRead::Order(order) => order,
-        OrderRead::Ended(completion) => return Ok(completion),
+    let (order, pending) = match paid_order(steps, settings, cart, order_id)? {
+        Ok(paid) => paid,
+        Err(ended) => return Ok(ended),
     };
-    let pending = match order.state {
-        OrderState::NotYet => {
-            return Ok(Completion::NotYet {
-                status: order.status,
-            })
-        }
-        OrderState::Paid { pending } => pending,
-        OrderState::Ended { code, why } => {
-            let message = format!("Kustom order {order_id} {why}: the cart is not completed");
-            let record = record_once(cart, order_id, code, &message);
-            return Ok(Completion::Refused {
-                code,
-                message,
-                record,
-            });
-        }
-        OrderState::Unknown(status) => {
-            return Ok(Completion::Unavailable {
-                reason: format!("Kustom order {order_id} has a status the app does not know ({status}): not completed"),
-            })
-        }
-    };
-    if let Some(mismatch) = check_amount(cart, order_id, &order) {
-        return Ok(mismatch);
-    }
-
     let exponent = minor_unit_exponent(&order.currency).unwrap_or(2);
     let amount = Decimal::from_minor_units(order.amount, exponent);
-    let mut created = false;
-    let payment_id = match find_payment(steps, order_id)? {
-        Some(id) => {
-            log.push(format!("payment {id} for Kustom order {order_id} exists"));
-            id
-        }
-        None => match create_payment(steps, cart, order_id, &order.currency, amount, pending)? {
-            Ok(id) => {
-                let state = if pending {
-                    "pending authorization (Kustom's fraud review)"
-                } else {
-                    "authorization"
-                };
-                log.push(format!(
-                    "created payment {id}: {state} {amount} {} (Kustom order {order_id})",
-                    order.currency
-                ));
-                created = true;
-                id
-            }
-            // Most likely the other path created it first (externalReference is unique).
-            Err(create_error) => match find_payment(steps, order_id)? {
-                Some(id) => {
-                    log.push(format!(
-                        "payment {id} was created concurrently ({create_error})"
-                    ));
-                    id
-                }
-                None => {
-                    return Ok(Completion::Unavailable {
-                        reason: format!("creating the payment failed: {create_error}"),
-                    })
-                }
-            },
-        },
-    };
-
+    let (payment_id, created) =
+        match payment_for(steps, order_id, &order.currency, amount, pending, &mut log)? {
+            Ok(found) => found,
+            Err(ended) => return Ok(ended),
+        };
     settle_fraud_review(
         steps,
         settings,
@@ -237,10 +179,112 @@ pub fn complete_recording(
         (created, pending),
         &mut log,
     )?;
+    if let Some(ended) =
+        link_and_complete(steps, cart, order_id, &order, &payment_id, record, &mut log)?
+    {
+        return Ok(ended);
+    }
+    let acknowledged = acknowledge(steps, settings, order_id, &mut log)?;
+    Ok(Completion::Completed { acknowledged, log })
+}
 
+/// The order as Kustom has it, if it is paid and is the cart (`pending`: in fraud review);
+/// otherwise where the path ends.
+fn paid_order(
+    steps: &mut Steps,
+    settings: &Settings,
+    cart: &CartFacts,
+    order_id: &str,
+) -> Step<Result<(Box<PaidOrder>, bool), Completion>> {
+    let order = match read_paid_order(steps, settings, order_id)? {
+        OrderRead::Order(order) => order,
+        OrderRead::Ended(completion) => return Ok(Err(completion)),
+    };
+    let pending = match &order.state {
+        OrderState::NotYet => {
+            let status = order.status.clone();
+            return Ok(Err(Completion::NotYet { status }));
+        }
+        OrderState::Paid { pending } => *pending,
+        OrderState::Ended { code, why } => {
+            let message = format!("Kustom order {order_id} {why}: the cart is not completed");
+            let record = record_once(cart, order_id, *code, &message);
+            return Ok(Err(Completion::Refused {
+                code: *code,
+                message,
+                record,
+            }));
+        }
+        OrderState::Unknown(status) => {
+            return Ok(Err(Completion::Unavailable {
+                reason: format!("Kustom order {order_id} has a status the app does not know ({status}): not completed"),
+            }))
+        }
+    };
+    match check_amount(cart, order_id, &order) {
+        Some(mismatch) => Ok(Err(mismatch)),
+        None => Ok(Ok((order, pending))),
+    }
+}
+
+/// The payment for the order, found or created (`true`: this run created it); where the path
+/// ends when neither works.
+fn payment_for(
+    steps: &mut Steps,
+    order_id: &str,
+    currency: &str,
+    amount: Decimal,
+    pending: bool,
+    log: &mut Vec<String>,
+) -> Step<Result<(String, bool), Completion>> {
+    if let Some(id) = find_payment(steps, order_id)? {
+        log.push(format!("payment {id} for Kustom order {order_id} exists"));
+        return Ok(Ok((id, false)));
+    }
+    let create_error = match create_payment(steps, order_id, currency, amount, pending)? {
+        Ok(id) => {
+            let state = if pending {
+                "pending authorization (Kustom's fraud review)"
+            } else {
+                "authorization"
+            };
+            log.push(format!(
+                "created payment {id}: {state} {amount} {currency} (Kustom order {order_id})"
+            ));
+            return Ok(Ok((id, true)));
+        }
+        Err(create_error) => create_error,
+    };
+    // Most likely the other path created it first (externalReference is unique).
+    Ok(match find_payment(steps, order_id)? {
+        Some(id) => {
+            log.push(format!(
+                "payment {id} was created concurrently ({create_error})"
+            ));
+            Ok((id, false))
+        }
+        None => Err(Completion::Unavailable {
+            reason: format!("creating the payment failed: {create_error}"),
+        }),
+    })
+}
+
+/// The customer's data and the shipping chosen in the iframe onto the cart, the payment linked
+/// and the cart completed, in one message; `Some` where the path ends instead (the platform
+/// refused the address, or could not be reached).
+fn link_and_complete(
+    steps: &mut Steps,
+    cart: &CartFacts,
+    order_id: &str,
+    order: &PaidOrder,
+    payment_id: &str,
+    record: &[TicketCommand],
+    log: &mut Vec<String>,
+) -> Step<Option<Completion>> {
     let mut commands = order.customer.commands.clone();
     // The shipping option chosen in the iframe, onto the delivery the order is created with.
     if let Ok(Some(chosen)) = &order.shipping {
+        let exponent = minor_unit_exponent(&order.currency).unwrap_or(2);
         let fields = delivery_fields(cart.delivery_dynamic_fields.as_ref(), chosen, exponent);
         commands.push(json!({"type": "setDynamicFields", "fields": {DELIVERY_FIELDS: fields}}));
         log.push(format!(
@@ -261,43 +305,37 @@ pub fn complete_recording(
             json!({"type": "complete"}),
         ],
     })?;
-    if let Some(error) = linked.error() {
-        // A ticket completes once: if the other path completed it, that is success.
-        let again = steps.render_cart(&cart.cart_id)?;
-        if !again.is_some_and(|again| again.cart.cart_state == CartState::Completed) {
-            if linked.refused_command() && !order.customer.commands.is_empty() {
-                let message = format!(
-                    "Kustom order {order_id} was paid but the cart refused its address ({})",
-                    linked.error_code().unwrap_or("refused")
-                );
-                let record = record_once(cart, order_id, Code::AddressRefused, &message);
-                return Ok(Completion::Refused {
-                    code: Code::AddressRefused,
-                    message,
-                    record,
-                });
-            }
-            return Ok(Completion::Unavailable {
-                reason: format!("completing cart {} failed: {error}", cart.cart_id),
-            });
-        }
-        log.push(format!("cart {} was completed concurrently", cart.cart_id));
-    } else {
+    let Some(error) = linked.error() else {
         log.push(format!(
             "cart {} completed with payment {payment_id}, with {}",
             cart.cart_id,
             order.customer.summary()
         ));
-        log.extend(
-            order
-                .customer
-                .notes
-                .iter()
-                .map(|note| format!("customer data: {note}")),
-        );
+        let notes = order.customer.notes.iter();
+        log.extend(notes.map(|note| format!("customer data: {note}")));
+        return Ok(None);
+    };
+    // A ticket completes once: if the other path completed it, that is success.
+    let again = steps.cart_facts(&cart.cart_id)?;
+    if again.is_some_and(|again| again.cart_state == CartState::Completed) {
+        log.push(format!("cart {} was completed concurrently", cart.cart_id));
+        return Ok(None);
     }
-    let acknowledged = acknowledge(steps, settings, order_id, &mut log)?;
-    Ok(Completion::Completed { acknowledged, log })
+    if linked.refused_command() && !order.customer.commands.is_empty() {
+        let message = format!(
+            "Kustom order {order_id} was paid but the cart refused its address ({})",
+            linked.error_code().unwrap_or("refused")
+        );
+        let record = record_once(cart, order_id, Code::AddressRefused, &message);
+        return Ok(Some(Completion::Refused {
+            code: Code::AddressRefused,
+            message,
+            record,
+        }));
+    }
+    Ok(Some(Completion::Unavailable {
+        reason: format!("completing cart {} failed: {error}", cart.cart_id),
+    }))
 }
 
 /// What reading the order from Kustom gave: the order, or where the completion path ends.
@@ -307,13 +345,9 @@ enum OrderRead {
 }
 
 fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<OrderRead> {
-    let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
-    let checkout = match kustom::classify(&reply) {
-        Outcome::Success(body) => {
-            let order: OrderSummary = match parse(&body, "Kustom order") {
-                Ok(order) => order,
-                Err(error) => return Ok(OrderRead::Ended(unreadable(error))),
-            };
+    let read = kustom::read_summary(steps, kustom::read_checkout_order(settings, order_id)?)?;
+    let checkout = match read {
+        SummaryRead::Order(order) => {
             let status = order
                 .status
                 .clone()
@@ -331,23 +365,20 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
             }
             Some(order)
         }
-        Outcome::NotFound => None, // the Checkout API forgets completed orders: ask OM
-        failed => return Ok(unavailable(&failed)),
+        SummaryRead::NotFound => None, // the Checkout API forgets completed orders: ask OM
+        SummaryRead::Unreadable(error) => return Ok(OrderRead::Ended(unreadable(error))),
+        SummaryRead::Failed(_, reason) => return Ok(unavailable(reason)),
     };
     // Complete: Order Management knows whether it is still paid (a merchant may have cancelled
-    // it in Kustom's portal since; fraud review may have decided).
-    let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
-    let om = match kustom::classify(&reply) {
-        // Read with the Checkout API's summary (the fields it decides on have the same names in
-        // both APIs): the full OM order's captures and refunds would add their parsers here.
-        Outcome::Success(body) => match parse::<OrderSummary>(&body, "Kustom order") {
-            Ok(order) => Some(order),
-            Err(error) => return Ok(OrderRead::Ended(unreadable(error))),
-        },
+    // it in Kustom's portal since; fraud review may have decided). Read with the Checkout API's
+    // summary (the fields it decides on have the same names in both APIs).
+    let om = match kustom::read_summary(steps, kustom::read_om_order(settings, order_id)?)? {
+        SummaryRead::Order(order) => Some(order),
+        SummaryRead::Unreadable(error) => return Ok(OrderRead::Ended(unreadable(error))),
         // Just completed and not in OM yet: the Checkout API's word is all there is.
-        Outcome::NotFound if checkout.is_some() => None,
-        Outcome::NotFound => return Ok(OrderRead::Ended(Completion::OrderGone)),
-        failed => return Ok(unavailable(&failed)),
+        SummaryRead::NotFound if checkout.is_some() => None,
+        SummaryRead::NotFound => return Ok(OrderRead::Ended(Completion::OrderGone)),
+        SummaryRead::Failed(_, reason) => return Ok(unavailable(reason)),
     };
     let fraud_status = om
         .as_ref()
@@ -358,36 +389,24 @@ fn read_paid_order(steps: &mut Steps, settings: &Settings, order_id: &str) -> St
             .map(|om| om.status.as_deref().unwrap_or_default()),
         fraud_status.as_deref(),
     );
-    let order = match (checkout, om) {
-        (Some(checkout), _) => PaidOrder {
-            state,
-            status: "checkout_complete".into(),
-            amount: checkout.order_amount,
-            currency: checkout.purchase_currency.to_ascii_uppercase(),
-            customer: customer::from_order(
-                checkout.billing_address.as_ref(),
-                checkout.shipping_address.as_ref(),
-            ),
-            shipping: read_selected(checkout.selected_shipping_option.as_ref()),
-        },
-        (None, Some(om)) => PaidOrder {
-            state,
-            status: "checkout_complete".into(),
-            amount: om.order_amount,
-            currency: om.purchase_currency.to_ascii_uppercase(),
-            customer: customer::from_order(
-                om.billing_address.as_ref(),
-                om.shipping_address.as_ref(),
-            ),
-            shipping: read_selected(om.selected_shipping_option.as_ref()),
-        },
-        (None, None) => return Ok(OrderRead::Ended(Completion::OrderGone)),
+    // The Checkout API's order while it has it, else Order Management's.
+    let Some(source) = checkout.or(om) else {
+        return Ok(OrderRead::Ended(Completion::OrderGone));
     };
-    Ok(OrderRead::Order(Box::new(order)))
+    Ok(OrderRead::Order(Box::new(PaidOrder {
+        state,
+        status: "checkout_complete".into(),
+        amount: source.order_amount,
+        currency: source.purchase_currency.to_ascii_uppercase(),
+        customer: customer::from_order(
+            source.billing_address.as_ref(),
+            source.shipping_address.as_ref(),
+        ),
+        shipping: read_selected(source.selected_shipping_option.as_ref()),
+    })))
 }
 
-fn unavailable(failed: &Outcome) -> OrderRead {
-    let (_, reason) = failed.failure();
+fn unavailable(reason: String) -> OrderRead {
     OrderRead::Ended(Completion::Unavailable { reason })
 }
 
@@ -400,7 +419,7 @@ fn unreadable(error: AppError) -> Completion {
 
 /// The paid order must be the cart: same currency, and the amount of the payload it produces
 /// now plus the shipping option the customer chose in the iframe (Kustom adds its price).
-fn check_amount(cart: &RenderedCart, order_id: &str, order: &PaidOrder) -> Option<Completion> {
+fn check_amount(cart: &CartFacts, order_id: &str, order: &PaidOrder) -> Option<Completion> {
     let shipping = match &order.shipping {
         Ok(chosen) => chosen.as_ref().map_or(0, |chosen| chosen.price),
         Err(why) => {
@@ -414,9 +433,9 @@ fn check_amount(cart: &RenderedCart, order_id: &str, order: &PaidOrder) -> Optio
             });
         }
     };
-    let expected = match payload::amount(cart) {
-        Ok((currency, amount)) => (currency, amount.saturating_add(shipping)),
-        Err(refusal) => (format!("(cart unpayable: {})", refusal.code), -1),
+    let expected = match &cart.payable {
+        Ok((currency, amount)) => (currency.clone(), amount.saturating_add(shipping)),
+        Err(code) => (format!("(cart unpayable: {code})"), -1),
     };
     if expected == (order.currency.clone(), order.amount) {
         return None;
@@ -460,18 +479,13 @@ fn settle_fraud_review(
     let accepted_now = match (created, pending) {
         (true, false) => return Ok(()),
         (_, true) => {
-            let reply = steps.http(kustom::read_om_order(settings, order_id)?)?;
-            let Outcome::Success(body) = kustom::classify(&reply) else {
+            let read = kustom::read_summary(steps, kustom::read_om_order(settings, order_id)?)?;
+            let SummaryRead::Order(om) = read else {
                 return Ok(());
             };
-            match parse::<OrderSummary>(&body, "Kustom order") {
-                Ok(om) => {
-                    let status = om.status.as_deref().unwrap_or_default();
-                    order_state(Some(status), om.fraud_status.as_deref())
-                        == OrderState::Paid { pending: false }
-                }
-                Err(_) => false,
-            }
+            let status = om.status.as_deref().unwrap_or_default();
+            order_state(Some(status), om.fraud_status.as_deref())
+                == OrderState::Paid { pending: false }
         }
         (false, false) => {
             // Read as plain JSON: a typed payment record would add its parser to the module.
@@ -506,7 +520,7 @@ fn settle_fraud_review(
 
 /// `code` on the cart's `kustomConfirmError` and the message on its activity log, once: Kustom
 /// re-pushes for 48 h and the storefront may retry confirm.
-fn record_once(cart: &RenderedCart, order_id: &str, code: Code, message: &str) -> Vec<Effect> {
+fn record_once(cart: &CartFacts, order_id: &str, code: Code, message: &str) -> Vec<Effect> {
     if cart.field(CONFIRM_ERROR_FIELD).is_some() {
         return vec![];
     }
@@ -537,7 +551,6 @@ pub(crate) fn find_payment(steps: &mut Steps, order_id: &str) -> Step<Option<Str
 /// `Ok(Ok(payment id))`, or `Ok(Err(why))` when the platform refused the create.
 fn create_payment(
     steps: &mut Steps,
-    cart: &RenderedCart,
     order_id: &str,
     currency: &str,
     amount: Decimal,
@@ -563,8 +576,7 @@ fn create_payment(
     match created.actor_id {
         Some(id) => Ok(Ok(id.to_string())),
         None => Err(AppError::host(format!(
-            "payment create for cart {} returned no actorId",
-            cart.cart_id
+            "payment create for Kustom order {order_id} returned no actorId"
         ))
         .into()),
     }
@@ -576,7 +588,8 @@ fn acknowledge(
     order_id: &str,
     log: &mut Vec<String>,
 ) -> Step<bool> {
-    let reply = steps.http(kustom::acknowledge(settings, order_id)?)?;
+    let kept = steps.learn(kustom::acknowledge(settings, order_id)?, whole)?;
+    let reply = HttpReply::of(&kept, "the http reply")?;
     let acknowledged = matches!(kustom::classify(&reply), Outcome::Success(_));
     log.push(if acknowledged {
         format!("acknowledged Kustom order {order_id}")

@@ -4,7 +4,7 @@
 //! `checkout_complete` (Kustom can redirect before its order is final).
 
 use super::completion::{self, Completion};
-use super::ingress::{answer, error_answer, error_answer_with, route_cart};
+use super::ingress::{answer, error_answer, error_answer_with, route_cart_facts};
 use crate::error::{parse, Code};
 use crate::fields;
 use crate::host::{finish, Envelope, Output, Step, Steps};
@@ -18,8 +18,8 @@ pub fn run(input: &Value) -> Output {
 fn step(input: &Value) -> Step {
     parse::<Envelope>(input, "input")?; // `now` and `replies` are there
     let settings = Settings::from_input(input)?;
-    let mut steps = Steps::replaying(input, "ingresses/confirm");
-    let cart = route_cart(&mut steps, input)?;
+    let mut steps = Steps::of_input(input, "ingresses/confirm")?;
+    let cart = route_cart_facts(&mut steps, input)?;
     let Some(order_id) = cart.field(fields::ORDER_ID).map(str::to_string) else {
         let message = format!("cart {} has no Kustom order", cart.cart_id);
         return Ok(error_answer(409, Code::NoKustomOrder, message));

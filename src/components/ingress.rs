@@ -1,8 +1,9 @@
 //! What the ingresses share: their HTTP answers, and the cart their route names.
 
 use crate::cart::RenderedCart;
+use crate::cart_facts::CartFacts;
 use crate::error::Code;
-use crate::host::{Effect, Output, Response, Step, Steps};
+use crate::host::{Effect, Interrupt, Output, Response, Step, Steps};
 use serde_json::{json, Value};
 
 /// An ingress answer: `{statusCode, content}`, effects to apply, and the log lines that explain it.
@@ -42,14 +43,26 @@ pub fn error_answer_with(
 /// The cart named by the route (`route.cartId`), rendered; a 400 when the route names none, a
 /// 404 when there is no such cart. Shared by the storefront's ingresses (checkout, confirm).
 pub fn route_cart(steps: &mut Steps, input: &Value) -> Step<RenderedCart> {
+    let cart_id = route_cart_id(input)?;
+    match steps.render_cart(cart_id)? {
+        Some(rendered) => Ok(rendered.cart),
+        None => Err(no_cart(cart_id)),
+    }
+}
+
+/// The same cart, known by its [`CartFacts`] alone (confirm: the completion path's view).
+pub fn route_cart_facts(steps: &mut Steps, input: &Value) -> Step<CartFacts> {
+    let cart_id = route_cart_id(input)?;
+    steps.cart_facts(cart_id)?.ok_or_else(|| no_cart(cart_id))
+}
+
+fn route_cart_id(input: &Value) -> Result<&str, Interrupt> {
     let cart_id = input["route"]["cartId"]
         .as_str()
         .filter(|id| !id.is_empty());
-    let Some(cart_id) = cart_id else {
-        return Err(error_answer(400, Code::BadRequest, "the route has no cartId").into());
-    };
-    match steps.render_cart(cart_id)? {
-        Some(rendered) => Ok(rendered.cart),
-        None => Err(error_answer(404, Code::CartNotFound, format!("no cart {cart_id}")).into()),
-    }
+    cart_id.ok_or_else(|| error_answer(400, Code::BadRequest, "the route has no cartId").into())
+}
+
+fn no_cart(cart_id: &str) -> Interrupt {
+    error_answer(404, Code::CartNotFound, format!("no cart {cart_id}")).into()
 }

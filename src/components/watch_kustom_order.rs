@@ -27,7 +27,7 @@
 
 use super::completion::{self, Completion};
 use crate::cart::CartState;
-use crate::cart::RenderedCart;
+use crate::cart_facts::CartFacts;
 use crate::error::{parse, AppError, Code};
 use crate::fields::{self, dynamic_key};
 use crate::host::{
@@ -36,7 +36,6 @@ use crate::host::{
 use crate::instant::Instant;
 use crate::jobs::{WatchdogParameters, WATCHDOG_JOB};
 use crate::kustom;
-use crate::payload;
 use crate::retry::{schedule_job, Decision, Schedule};
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
@@ -96,13 +95,13 @@ fn step(input: &Value) -> Step {
     }
     kustom::checked_order_id(&job.kustom_order_id)?;
     let settings = Settings::from_input(input)?;
-    let mut steps = Steps::replaying(input, "jobs/watch-kustom-order");
+    let mut steps = Steps::of_input(input, "jobs/watch-kustom-order")?;
     let watch = Watch { job, since, now };
     let job = &watch.job;
     let order_id = job.kustom_order_id.as_str();
 
-    let cart = match steps.render_cart(&job.cart_id) {
-        Ok(Some(rendered)) => rendered.cart,
+    let cart = match steps.cart_facts(&job.cart_id) {
+        Ok(Some(cart)) => cart,
         Ok(None) => return Ok(watch.stop(format!("cart {} not found", job.cart_id))),
         Err(Interrupt::Error(error)) => return Ok(watch.retry(None, &error.to_string())),
         Err(other) => return Err(other),
@@ -111,7 +110,7 @@ fn step(input: &Value) -> Step {
     let ours = cart.cart_state == CartState::Completed
         && cart.field(fields::COMPLETED_BY) == Some(COMPLETED_BY_WATCHDOG);
     // Still to watch: an open cart, or one this watchdog completed (to acknowledge again).
-    let watching = payload::is_open(&cart) || (current && ours);
+    let watching = cart.is_open() || (current && ours);
     if !watching {
         let state = cart.cart_state.as_str();
         return Ok(watch.stop(format!("cart {} is {state}", cart.cart_id)));
@@ -245,7 +244,7 @@ impl Watch {
 
     /// Kustom or the platform could not answer: retry this check, or go on to the next one when
     /// that comes first; when the last check cannot be made, tell the merchant on the cart.
-    fn retry(&self, cart: Option<&RenderedCart>, reason: &str) -> Output {
+    fn retry(&self, cart: Option<&CartFacts>, reason: &str) -> Output {
         let next_at = self.next_check_at();
         match RETRIES.after_failure(self.job.attempt, &self.now, reason) {
             Decision::Retry { attempt, at, log } => {

@@ -10,12 +10,11 @@
 
 use super::completion::{self, Completion};
 use super::ingress::{answer, error_answer, error_answer_with};
-use crate::cart::RenderedCart;
-use crate::error::parse;
-use crate::error::Code;
+use crate::cart_facts::CartFacts;
+use crate::error::{parse, Code};
 use crate::fields;
 use crate::host::{finish, Call, Envelope, Output, Step, Steps, TicketCommand};
-use crate::kustom::{self, OrderSummary, Outcome};
+use crate::kustom::{self, SummaryRead};
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
 
@@ -33,7 +32,7 @@ fn step(input: &Value) -> Step {
         let message = "kustom_order_id is missing or not an order id";
         return Ok(error_answer(400, Code::BadRequest, message));
     };
-    let mut steps = Steps::replaying(input, "ingresses/webhook");
+    let mut steps = Steps::of_input(input, "ingresses/webhook")?;
 
     let Some(cart) = find_cart(&mut steps, &settings, order_id)? else {
         // Perhaps the checkout's write has not landed yet: Kustom pushes again.
@@ -105,7 +104,7 @@ fn step(input: &Value) -> Step {
 
 /// By the graph field `kustomOrderId`, else by the order's cart reference (`merchant_reference2`,
 /// or `merchant_reference1` for orders created before the cart id moved there).
-fn find_cart(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<Option<RenderedCart>> {
+fn find_cart(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<Option<CartFacts>> {
     let by_field = Call::Query {
         set: "carts".into(),
         fields: vec!["cartId".into()],
@@ -113,15 +112,13 @@ fn find_cart(steps: &mut Steps, settings: &Settings, order_id: &str) -> Step<Opt
     };
     let mut cart_id = steps.query_first(by_field, "cartId")?;
     if cart_id.is_none() {
-        let reply = steps.http(kustom::read_checkout_order(settings, order_id)?)?;
-        if let Outcome::Success(body) = kustom::classify(&reply) {
-            cart_id = parse::<OrderSummary>(&body, "Kustom order")
-                .ok()
-                .and_then(|o| o.cart_reference().map(str::to_string));
+        let read = kustom::read_summary(steps, kustom::read_checkout_order(settings, order_id)?)?;
+        if let SummaryRead::Order(order) = read {
+            cart_id = order.cart_reference().map(str::to_string);
         }
     }
     let Some(cart_id) = cart_id.filter(|id| !id.is_empty()) else {
         return Ok(None);
     };
-    Ok(steps.render_cart(&cart_id)?.map(|rendered| rendered.cart))
+    steps.cart_facts(&cart_id)
 }
